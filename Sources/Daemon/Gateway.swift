@@ -1,0 +1,38 @@
+import Foundation
+import Logging
+import Milter
+import ServiceLifecycle
+
+/// The composition root: builds every long-running piece of the gateway from its configuration.
+public enum Gateway {
+    /// The gateway's services, in start order, for one `ServiceGroup`.
+    ///
+    /// - Parameter onListening: called with each milter socket once it is bound (port 0 resolved).
+    /// - Throws: when the state directory cannot be created.
+    public static func buildServices(
+        configuration: GatewayConfiguration,
+        logger: Logger,
+        onListening: (@Sendable (MilterSocketAddress) -> Void)? = nil
+    ) throws -> [any Service] {
+        try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+        var milter = MilterServer<GatewayFilter>.Configuration(listeners: configuration.milterListeners)
+        milter.failureVerdict = configuration.failureVerdict
+        milter.onListening = onListening
+        let server = MilterServer(configuration: milter, logger: logger) { session in
+            GatewayFilter(logger: session.logger)
+        }
+        return [server]
+    }
+
+    /// The main.cf lines that point Postfix at a milter socket.
+    public static func postfixLines(for address: MilterSocketAddress) -> [String] {
+        [
+            "smtpd_milters = \(address.postfixSpelling)",
+            "non_smtpd_milters = \(address.postfixSpelling)",
+            "milter_protocol = 6",
+            "milter_default_action = tempfail",
+            "milter_connect_macros = j {daemon_name} {daemon_addr} v _ {client_addr} {client_name}",
+            "milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}",
+        ]
+    }
+}

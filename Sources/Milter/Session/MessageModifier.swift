@@ -1,0 +1,243 @@
+import NIOCore
+
+/// Collects the changes a filter makes at end of message, checking each one against the
+/// negotiated actions and the wire limits as it is made.
+///
+/// A modifier is handed to ``MilterHandler/endOfMessage(_:macros:)`` only and stops accepting
+/// changes once that call returns. The session sends the changes, in the order they were made,
+/// together with the final reply in one write — unless the verdict rejects, tempfails or discards
+/// the message, in which case the changes are dropped. All body replacement packets are sent
+/// contiguously (Postfix refuses anything else), at the position of the first ``replaceBody(_:)``.
+public final class MessageModifier {
+    /// The options in force for this connection.
+    public let negotiated: NegotiatedOptions
+    private var changes: [Change] = []
+    private var body: ByteBuffer?
+    private var finished = false
+    private let sendProgress: () async throws -> Void
+
+    private enum Change {
+        case response(MilterResponse)
+        case replacementBody
+    }
+
+    init(negotiated: NegotiatedOptions, sendProgress: @escaping () async throws -> Void) {
+        self.negotiated = negotiated
+        self.sendProgress = sendProgress
+    }
+
+    /// Appends a header at the end (`SMFIR_ADDHEADER`). Multi-line values use `\n` (or `\r\n`)
+    /// between lines, each continuation starting with a space or tab.
+    /// - Throws: ``MessageModificationError`` if `SMFIF_ADDHDRS` was not negotiated or the name or
+    ///   value is invalid.
+    public func addHeader(_ name: String, value: String) throws(MessageModificationError) {
+        try record(.addHeader(name: try Self.headerName(name), value: try Self.headerValue(value)))
+    }
+
+    /// Inserts a header at a 0-based position among all headers, the MTA's own `Received:`
+    /// included, so 0 puts it above that (`SMFIR_INSHEADER`). Positions past the end append.
+    public func insertHeader(_ name: String, value: String, at index: Int) throws(MessageModificationError) {
+        guard let position = UInt32(exactly: index) else {
+            throw MessageModificationError(.invalidIndex, "insert position \(index) must be 0 or more")
+        }
+        try record(.insertHeader(index: position, name: try Self.headerName(name), value: try Self.headerValue(value)))
+    }
+
+    /// Replaces the value of the `occurrence`-th (1-based) header called `name`
+    /// (`SMFIR_CHGHEADER`). An occurrence past the last one adds the header.
+    public func changeHeader(_ name: String, occurrence: Int = 1, value: String) throws(MessageModificationError) {
+        let value = try Self.headerValue(value)
+        guard !value.isEmpty else {
+            throw MessageModificationError(.invalidValue, "an empty value deletes; use deleteHeader(_:occurrence:)")
+        }
+        try record(.changeHeader(index: try Self.occurrence(occurrence), name: try Self.headerName(name), value: value))
+    }
+
+    /// Deletes the `occurrence`-th (1-based) header called `name` (`SMFIR_CHGHEADER` with an empty
+    /// value). When deleting several of one name, delete the highest occurrence first: Postfix
+    /// renumbers after each deletion, Sendmail does not.
+    public func deleteHeader(_ name: String, occurrence: Int = 1) throws(MessageModificationError) {
+        try record(.changeHeader(index: try Self.occurrence(occurrence), name: try Self.headerName(name), value: ""))
+    }
+
+    /// Changes the envelope sender (`SMFIR_CHGFROM`), optionally with ESMTP parameters as one
+    /// space-separated string (Postfix honours only RET and ENVID).
+    public func changeSender(_ sender: String, parameters: String? = nil) throws(MessageModificationError) {
+        try record(.changeSender(try Self.address(sender), parameters: try parameters.map(Self.parameters)))
+    }
+
+    /// Adds a recipient (`SMFIR_ADDRCPT`, or `SMFIR_ADDRCPT_PAR` when parameters are given;
+    /// Postfix honours NOTIFY and ORCPT).
+    public func addRecipient(_ recipient: String, parameters: String? = nil) throws(MessageModificationError) {
+        let address = try Self.address(recipient)
+        if let parameters {
+            try record(.addRecipientWithParameters(address, parameters: try Self.parameters(parameters)))
+        } else {
+            try record(.addRecipient(address))
+        }
+    }
+
+    /// Removes a recipient (`SMFIR_DELRCPT`), named as it was given in RCPT TO.
+    public func deleteRecipient(_ recipient: String) throws(MessageModificationError) {
+        try record(.deleteRecipient(try Self.address(recipient)))
+    }
+
+    /// Replaces the body (`SMFIR_REPLBODY`): the first call replaces, later calls append. The body
+    /// uses CRLF line ends; it is sent in packets of at most the negotiated size (65,535).
+    public func replaceBody(_ bytes: ByteBuffer) throws(MessageModificationError) {
+        try check(.changeBody, "SMFIR_REPLBODY")
+        if body == nil {
+            body = bytes
+            changes.append(.replacementBody)
+        } else {
+            var appended = bytes
+            body!.writeBuffer(&appended)
+        }
+    }
+
+    /// Replaces the body with these bytes; see ``replaceBody(_:)-(ByteBuffer)``.
+    public func replaceBody(_ bytes: some Sequence<UInt8>) throws(MessageModificationError) {
+        try replaceBody(ByteBuffer(bytes: bytes))
+    }
+
+    /// Puts the message on hold with a reason (`SMFIR_QUARANTINE`): Postfix's hold queue,
+    /// Sendmail's quarantine.
+    public func quarantine(reason: String) throws(MessageModificationError) {
+        guard !reason.isEmpty, !reason.utf8.contains(0), !reason.utf8.contains(where: { $0 == 10 || $0 == 13 }) else {
+            throw MessageModificationError(.invalidValue, "quarantine reason must be one non-empty line")
+        }
+        try record(.quarantine(reason: reason))
+    }
+
+    /// Tells the MTA the filter is still working (`SMFIR_PROGRESS`), sent at once. The session also
+    /// sends it by itself while a slow handler runs (see ``MilterServer/Configuration``).
+    public func progress() async throws {
+        guard !finished else {
+            throw MessageModificationError(.finished, "progress after end of message was answered")
+        }
+        try await sendProgress()
+    }
+
+    /// The modifications as packets, in order, body chunks contiguous.
+    func finish() -> [MilterResponse] {
+        finished = true
+        var responses: [MilterResponse] = []
+        for change in changes {
+            switch change {
+            case .response(let response):
+                responses.append(response)
+            case .replacementBody:
+                var rest = body ?? ByteBuffer()
+                if rest.readableBytes == 0 {
+                    responses.append(.replaceBody(rest))
+                }
+                while rest.readableBytes > 0 {
+                    responses.append(.replaceBody(rest.readSlice(length: min(rest.readableBytes, negotiated.maximumPayload))!))
+                }
+            }
+        }
+        return responses
+    }
+
+    private func record(_ response: MilterResponse) throws(MessageModificationError) {
+        if let action = response.requiredAction {
+            try check(action, "\(response.code)")
+        }
+        var probe = ByteBuffer()
+        let size = probe.writeMilterResponse(response) - 5
+        guard size <= negotiated.maximumPayload else {
+            throw MessageModificationError(
+                .tooLarge,
+                "\(response.code) payload of \(size) bytes exceeds \(negotiated.maximumPayload)"
+            )
+        }
+        changes.append(.response(response))
+    }
+
+    private func check(_ action: MilterActions, _ what: String) throws(MessageModificationError) {
+        guard !finished else {
+            throw MessageModificationError(.finished, "\(what) after end of message was answered")
+        }
+        guard negotiated.actions.contains(action) else {
+            throw MessageModificationError(
+                .notNegotiated,
+                "\(what) needs \(action), negotiated: \(negotiated.actions)"
+            )
+        }
+    }
+
+    private static func headerName(_ name: String) throws(MessageModificationError) -> String {
+        guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) else {
+            throw MessageModificationError(.invalidName, "header name \"\(name)\" must be printable ASCII without ':' or space")
+        }
+        return name
+    }
+
+    /// Folded values travel with bare LF (a CR would become `\r\r\n` in Postfix).
+    private static func headerValue(_ value: String) throws(MessageModificationError) -> String {
+        if !value.utf8.contains(where: { $0 == 10 || $0 == 13 || $0 == 0 }) {
+            return value
+        }
+        let text = value.replacingCRLF()
+        guard !text.utf8.contains(0), !text.utf8.contains(13) else {
+            throw MessageModificationError(.invalidValue, "header value contains NUL or a bare CR")
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for line in lines.dropFirst() where !(line.first == " " || line.first == "\t") {
+            throw MessageModificationError(.invalidValue, "continuation line \"\(line.prefix(40))\" must start with a space or tab")
+        }
+        return text
+    }
+
+    private static func occurrence(_ occurrence: Int) throws(MessageModificationError) -> UInt32 {
+        guard occurrence >= 1, let index = UInt32(exactly: occurrence) else {
+            throw MessageModificationError(.invalidIndex, "header occurrence \(occurrence) must be 1 or more")
+        }
+        return index
+    }
+
+    private static func address(_ address: String) throws(MessageModificationError) -> String {
+        guard !address.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            throw MessageModificationError(.invalidValue, "address contains a control character")
+        }
+        return address
+    }
+
+    private static func parameters(_ parameters: String) throws(MessageModificationError) -> String {
+        guard !parameters.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            throw MessageModificationError(.invalidValue, "ESMTP parameters contain a control character")
+        }
+        return parameters
+    }
+}
+
+/// Why a ``MessageModifier`` refused a change.
+public struct MessageModificationError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The kind of problem.
+    public enum Kind: Hashable, Sendable {
+        /// The action was not negotiated with the MTA.
+        case notNegotiated
+        /// A header name is empty or contains characters a header name cannot have.
+        case invalidName
+        /// A value contains NUL, CR or control characters, or is otherwise unusable.
+        case invalidValue
+        /// A header occurrence or position is out of range.
+        case invalidIndex
+        /// The packet would exceed the negotiated maximum size.
+        case tooLarge
+        /// The end of message has already been answered.
+        case finished
+    }
+
+    /// The kind of problem.
+    public var kind: Kind
+    /// What exactly was refused.
+    public var detail: String
+
+    public init(_ kind: Kind, _ detail: String) {
+        self.kind = kind
+        self.detail = detail
+    }
+
+    public var description: String { "modification refused: \(detail)" }
+}

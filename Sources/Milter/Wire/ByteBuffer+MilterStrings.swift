@@ -1,0 +1,77 @@
+import NIOCore
+
+extension ByteBuffer {
+    /// Reads a NUL-terminated string and the NUL.
+    /// - Throws: ``MilterProtocolError`` `.malformedPayload` when no NUL follows.
+    mutating func readMilterCString(_ field: @autoclosure () -> String) throws -> String {
+        guard let nul = readableBytesView.firstIndex(of: 0) else {
+            throw MilterProtocolError(.malformedPayload, "\(field()) is not NUL-terminated")
+        }
+        let string = readString(length: nul - readerIndex)!
+        moveReaderIndex(forwardBy: 1)
+        return string
+    }
+
+    /// Reads a NUL-terminated byte string and the NUL, keeping the bytes as they are.
+    mutating func readMilterCBytes(_ field: @autoclosure () -> String) throws -> [UInt8] {
+        guard let nul = readableBytesView.firstIndex(of: 0) else {
+            throw MilterProtocolError(.malformedPayload, "\(field()) is not NUL-terminated")
+        }
+        let bytes = readBytes(length: nul - readerIndex)!
+        moveReaderIndex(forwardBy: 1)
+        return bytes
+    }
+
+    /// Reads NUL-terminated strings until the payload ends.
+    mutating func readMilterArgv(_ field: @autoclosure () -> String) throws -> [String] {
+        var argv: [String] = []
+        while readableBytes > 0 {
+            argv.append(try readMilterCString(field()))
+        }
+        return argv
+    }
+
+    /// Reads a big-endian `UInt32`.
+    mutating func readMilterUInt32(_ field: @autoclosure () -> String) throws -> UInt32 {
+        guard let value = readInteger(as: UInt32.self) else {
+            throw MilterProtocolError(.malformedPayload, "\(field()) is shorter than 4 bytes")
+        }
+        return value
+    }
+
+    /// Throws unless the payload has been read completely.
+    func expectMilterPayloadEnd(_ what: @autoclosure () -> String) throws {
+        if readableBytes > 0 {
+            throw MilterProtocolError(
+                .malformedPayload,
+                "\(what()) is followed by \(readableBytes) unexpected byte(s)"
+            )
+        }
+    }
+
+    /// Writes a string and its terminating NUL.
+    @discardableResult
+    mutating func writeMilterCString(_ string: String) -> Int {
+        let written = writeString(string)
+        return written + writeInteger(UInt8(0))
+    }
+
+    /// Writes bytes and a terminating NUL.
+    @discardableResult
+    mutating func writeMilterCBytes(_ bytes: [UInt8]) -> Int {
+        let written = writeBytes(bytes)
+        return written + writeInteger(UInt8(0))
+    }
+
+    /// Writes one frame: reserves the length, lets `body` write code and payload, then fills in the length.
+    @discardableResult
+    mutating func writeMilterFrame(code: UInt8, _ body: (inout ByteBuffer) -> Void) -> Int {
+        let start = writerIndex
+        writeInteger(UInt32(0))
+        writeInteger(code)
+        body(&self)
+        let length = writerIndex - start - 4
+        setInteger(UInt32(truncatingIfNeeded: length), at: start)
+        return writerIndex - start
+    }
+}

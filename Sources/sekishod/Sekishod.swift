@@ -1,0 +1,41 @@
+import ArgumentParser
+import Daemon
+import Logging
+import Milter
+import ServiceLifecycle
+import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sekishod`: the Sekisho mail gateway daemon.
+@main
+struct Sekishod: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sekishod", abstract: "The Sekisho mail gateway daemon.")
+
+    @Option(help: "Milter socket (default inet:10029@127.0.0.1).")
+    var listen: [String] = []
+
+    @Option(help: "State directory (default ./var).")
+    var stateDirectory: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel = "info"
+
+    func run() async throws {
+        setvbuf(fdopen(1, "w"), nil, _IOLBF, 0)
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { var handler = StreamLogHandler.standardError(label: $0); handler.logLevel = level; return handler }
+        let logger = Logger(label: "sekishod")
+        var configuration = GatewayConfiguration.embeddedDefaults
+        if !listen.isEmpty { configuration.milterListeners = try listen.map { try MilterSocketAddress(parsing: $0) } }
+        if let stateDirectory { configuration.stateDirectory = stateDirectory }
+        let state = configuration.stateDirectory
+        let services = try Gateway.buildServices(configuration: configuration, logger: logger) { address in
+            print("sekishod: milter listening on \(address) (state in \(state)). Postfix main.cf:")
+            for line in Gateway.postfixLines(for: address) { print("    \(line)") }
+        }
+        try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+    }
+}

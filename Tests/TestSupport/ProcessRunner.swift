@@ -1,0 +1,137 @@
+import Foundation
+
+/// Runs external programs for tests.
+public enum ProcessRunner {
+    /// The result of a finished program.
+    public struct Result: Sendable {
+        public var status: Int32
+        public var output: String
+        public var error: String
+    }
+
+    /// Runs a program to completion, feeding `input`, and returns its status and output.
+    public static func run(_ path: String, _ arguments: [String], input: Data? = nil, timeout: TimeInterval = 120) async throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let stdout = Pipe()
+        let stderr = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = stdin
+        try process.run()
+        if let input {
+            try stdin.fileHandleForWriting.write(contentsOf: input)
+        }
+        try stdin.fileHandleForWriting.close()
+        async let out = readAll(stdout.fileHandleForReading)
+        async let err = readAll(stderr.fileHandleForReading)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline {
+                process.terminate()
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, output: await out, error: await err)
+    }
+
+    private static func readAll(_ handle: FileHandle) async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let data = handle.readDataToEndOfFile()
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+
+    /// Starts a long-running program with output sent to a log file; stop it with ``Background/stop()``.
+    public static func start(_ path: String, _ arguments: [String], log: String) throws -> Background {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return Background(process: process, log: log)
+    }
+
+    /// A program running in the background.
+    public final class Background: @unchecked Sendable {
+        public let process: Process
+        public let log: String
+
+        init(process: Process, log: String) {
+            self.process = process
+            self.log = log
+        }
+
+        public var pid: Int32 { process.processIdentifier }
+
+        /// SIGTERM, then SIGKILL after `grace` seconds.
+        public func stop(grace: TimeInterval = 5) {
+            guard process.isRunning else { return }
+            process.terminate()
+            let deadline = Date().addingTimeInterval(grace)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+
+        /// The log written so far.
+        public var output: String {
+            (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        }
+    }
+}
+
+/// Ports for test listeners.
+public enum FreePort {
+    /// A TCP port on 127.0.0.1 that was free a moment ago.
+    public static func next() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Waits until something accepts TCP connections on 127.0.0.1:`port`.
+    public static func waitUntilOpen(_ port: Int, timeout: TimeInterval = 20) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if isOpen(port) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    public static func isOpen(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+}
