@@ -206,9 +206,15 @@ public final class PostfixRig: @unchecked Sendable {
     }
 
     /// The delivered message (sink trace headers removed) that contains `marker`, waiting for it.
+    /// A sink file is complete once Postfix has removed the message from its queue (smtp-sink
+    /// closes the file before it answers 250), so this waits for the queue to drain first.
     public func deliveredMessage(containing marker: String, timeout: TimeInterval = 30) async -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
+            guard queueCount(["incoming", "active", "maildrop"]) == 0 else {
+                try? await Task.sleep(for: .milliseconds(50))
+                continue
+            }
             for file in sinkFiles() {
                 if let text = try? String(contentsOfFile: file, encoding: .utf8), text.contains(marker) {
                     return Self.strip(text)

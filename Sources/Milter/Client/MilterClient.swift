@@ -62,7 +62,8 @@ public enum MilterClient {
             try await session.negotiate()
             let result = try await body(session)
             if !session.isClosed {
-                try await session.quit()
+                // The filter may already have closed; the result stands either way.
+                try? await session.quit()
             }
             return result
         }

@@ -328,7 +328,12 @@ public final class MilterClientSession {
         guard output.readableBytes > 0 else { return }
         let batch = output
         output.clear()
-        try await outbound.write(batch)
+        do {
+            try await outbound.write(batch)
+        } catch {
+            isClosed = true
+            throw error
+        }
     }
 
     private func readResponse() async throws -> MilterResponse {

@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import Milter
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+@Suite("Server and client over real sockets")
+struct ServerClientTests {
+    @Test("TCP: a message is filtered, a sender is rejected, replies come back")
+    func tcpLoopback() async throws {
+        try await withMilterServer(makeHandler: { _ in CountingFilter() }) { address in
+            try await MilterClient.withSession(to: address) { session in
+                let connect = try await session.connect(hostname: "client.example.net", address: .inet(address: "203.0.113.7", port: 40000))
+                #expect(connect.response == .continue)
+                let accepted = try await session.send(sampleTransaction())
+                #expect(accepted.decision == .continue)
+                #expect(accepted.modifications == [.addHeader(name: "X-Count", value: "1")])
+                let rejected = try await session.send(sampleTransaction(from: "reject@example.com"))
+                #expect(rejected.decision == .replyCode("550 5.7.1 rejected by example"))
+                #expect(rejected.decidedAt == "mail")
+            }
+        }
+    }
+
+    @Test("unix socket: same protocol, socket file writable by the MTA's user")
+    func unixSocket() async throws {
+        let path = "/tmp/sekisho-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        defer { unlink(path) }
+        try await withMilterServer(listen: .unix(path: path), makeHandler: { _ in CountingFilter() }) { address in
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            #expect((attributes[.posixPermissions] as? Int) == 0o666)
+            try await MilterClient.withSession(to: address) { session in
+                _ = try await session.connect(hostname: "localhost", address: .unix(path: "/run/client"))
+                #expect(try await session.send(sampleTransaction()).modifications.count == 1)
+            }
+        }
+    }
+
+    @Test("20 messages on one connection keep per-connection state; QUIT_NC starts a new handler")
+    func manyMessages() async throws {
+        try await withMilterServer(makeHandler: { _ in CountingFilter() }) { address in
+            try await MilterClient.withSession(to: address) { session in
+                _ = try await session.connect(hostname: "h", address: .inet(address: "192.0.2.1", port: 1))
+                for number in 1...20 {
+                    let result = try await session.send(sampleTransaction(marker: "m\(number)"))
+                    #expect(result.modifications == [.addHeader(name: "X-Count", value: "\(number)")])
+                }
+                try await session.quitNewConnection()
+                _ = try await session.connect(hostname: "h2", address: .inet(address: "192.0.2.2", port: 2))
+                #expect(try await session.send(sampleTransaction()).modifications == [.addHeader(name: "X-Count", value: "1")])
+            }
+        }
+    }
+
+    @Test("a slow end-of-message handler sends progress packets, then its final reply")
+    func progressKeepAlive() async throws {
+        struct SlowFilter: MilterHandler {
+            func endOfMessage(_ modifier: MessageModifier, macros: MilterMacros) async throws -> MilterVerdict {
+                try await Task.sleep(for: .milliseconds(1300))
+                try modifier.addHeader("X-Slow", value: "done")
+                return .continue
+            }
+        }
+        try await withMilterServer(configure: { $0.progressInterval = .milliseconds(300) }, makeHandler: { _ in SlowFilter() }) { address in
+            var configuration = MilterClient.Configuration()
+            configuration.timeout = .milliseconds(800)
+            try await MilterClient.withSession(to: address, configuration: configuration) { session in
+                _ = try await session.connect(hostname: "h", address: .unknown)
+                let result = try await session.send(sampleTransaction())
+                #expect(result.progressCount >= 2, "progress packets: \(result.progressCount)")
+                #expect(result.decision == .continue)
+                #expect(result.modifications == [.addHeader(name: "X-Slow", value: "done")])
+            }
+        }
+    }
+
+    @Test("the connection limit refuses extra connections with a log line")
+    func connectionLimit() async throws {
+        let logs = LogCapture()
+        try await withMilterServer(logs: logs, configure: { $0.maximumConnections = 2 }, makeHandler: { _ in CountingFilter() }) { address in
+            try await MilterClient.withSession(to: address) { first in
+                try await MilterClient.withSession(to: address) { second in
+                    _ = try await first.connect(hostname: "a", address: .unknown)
+                    _ = try await second.connect(hostname: "b", address: .unknown)
+                    await #expect(throws: (any Error).self) {
+                        try await MilterClient.withSession(to: address) { _ in }
+                    }
+                }
+            }
+            #expect(logs.records(containing: "refusing milter connection").count == 1)
+            // Once they are closed, new connections are served again.
+            try await Task.sleep(for: .milliseconds(200))
+            try await MilterClient.withSession(to: address) { session in
+                _ = try await session.connect(hostname: "c", address: .unknown)
+            }
+        }
+    }
+
+    @Test("idle and read timeouts close the connection with one clear line")
+    func timeouts() async throws {
+        let logs = LogCapture()
+        try await withMilterServer(
+            logs: logs,
+            configure: {
+                $0.idleTimeout = .milliseconds(400)
+                $0.readTimeout = .milliseconds(300)
+            },
+            makeHandler: { _ in CountingFilter() }
+        ) { address in
+            // Idle: negotiate and connect, then say nothing.
+            let negotiation = encoded(MilterCommand.optionNegotiation(.postfix)) + encoded(MilterCommand.connect(hostname: "h", address: .unknown))
+            let idle = try await sendRawAndAwaitClose(negotiation, to: address)
+            #expect(idle != nil, "the server closed the idle connection")
+            // Read: half a frame, then stall.
+            let stalled = try await sendRawAndAwaitClose([0, 0, 0, 13, 0x4F, 0, 0], to: address)
+            #expect(stalled != nil, "the server closed the stalled connection")
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(logs.records(containing: "idle timeout").count == 1)
+            #expect(logs.records(containing: "read timeout").count == 1)
+            #expect(logs.records(containing: "read timeout").allSatisfy { $0.metadata["milter.peer"]?.hasPrefix("127.0.0.1:") == true })
+        }
+    }
+
+    static let badInputs: [(String, [UInt8], String)] = [
+        ("garbage bytes", Array("GET / HTTP/1.0\r\n\r\n".utf8), "frame too large"),
+        ("length 0", [0, 0, 0, 0], "empty frame"),
+        ("length 2^31", [0x80, 0, 0, 0, 0x4F], "frame too large"),
+        ("unknown command", encoded(MilterCommand.optionNegotiation(.postfix)) + [0, 0, 0, 1, 0x5A], "unknown command"),
+        ("out of order", encoded(MilterCommand.optionNegotiation(.postfix)) + encoded(MilterCommand.body(ByteBuffer(string: "x"))), "command out of order"),
+        ("truncated frame", [0, 0, 0, 13, 0x4F, 0, 0, 0], "truncated frame"),
+        ("bad negotiation", encoded(MilterCommand.optionNegotiation(OptionNegotiation(version: 1, actions: .all, protocolOptions: .all))), "option negotiation failed"),
+    ]
+
+    @Test("bad input closes only that connection, with one log line naming peer and reason")
+    func badInput() async throws {
+        let logs = LogCapture()
+        try await withMilterServer(logs: logs, configure: { $0.readTimeout = .seconds(2) }, makeHandler: { _ in CountingFilter() }) { address in
+            // A good session stays open across all the bad ones.
+            try await MilterClient.withSession(to: address) { good in
+                _ = try await good.connect(hostname: "good", address: .inet(address: "192.0.2.9", port: 9))
+                #expect(try await good.send(sampleTransaction(marker: "before")).decision == .continue)
+                for (name, bytes, reason) in Self.badInputs {
+                    let closeAfterWrite = name == "truncated frame"
+                    let before = logs.records(containing: "closing milter connection").count
+                    let reply = try await sendRawAndAwaitClose(bytes, to: address, closeAfterWrite: closeAfterWrite)
+                    #expect(reply != nil, "\(name): connection not closed")
+                    try await Task.sleep(for: .milliseconds(50))
+                    let lines = Array(logs.records(containing: "closing milter connection").dropFirst(before))
+                    #expect(lines.count == 1, "\(name): \(lines)")
+                    #expect(lines.first?.message.contains(reason) == true, "\(name): \(lines)")
+                    #expect(lines.first?.metadata["milter.peer"]?.hasPrefix("127.0.0.1:") == true, "\(name)")
+                    #expect(lines.first?.level == .warning)
+                    #expect(try await good.send(sampleTransaction(marker: "during \(name)")).decision == .continue)
+                }
+            }
+            #expect(logs.records(containing: "closing milter connection").count == Self.badInputs.count)
+        }
+    }
+
+    @Test("graceful shutdown stops accepting, finishes the open message, then closes")
+    func gracefulShutdown() async throws {
+        let logs = LogCapture()
+        let (addresses, continuation) = AsyncStream<MilterSocketAddress>.makeStream()
+        var configuration = MilterServer<CountingFilter>.Configuration(listen: .inet(host: "127.0.0.1", port: 0))
+        configuration.onListening = { continuation.yield($0) }
+        let server = MilterServer(configuration: configuration, logger: logs.logger()) { _ in CountingFilter() }
+        let group = ServiceGroup(services: [server], logger: logs.logger(level: .warning))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = addresses.makeAsyncIterator()
+            let address = try #require(await iterator.next())
+            try await MilterClient.withSession(to: address) { session in
+                _ = try await session.connect(hostname: "h", address: .unknown)
+                let transaction = sampleTransaction()
+                _ = try await session.mail(transaction.sender)
+                _ = try await session.recipient(transaction.recipients[0])
+                _ = try await session.data()
+                await group.triggerGracefulShutdown()
+                try await Task.sleep(for: .milliseconds(200))
+                // The listener is closed: a new connection fails.
+                await #expect(throws: (any Error).self) {
+                    try await MilterClient.withSession(to: address) { _ in }
+                }
+                // The open message still gets its answer.
+                for field in transaction.headers { _ = try await session.header(field) }
+                _ = try await session.endOfHeaders()
+                _ = try await session.body(transaction.body)
+                let eom = try await session.endOfMessage()
+                #expect(eom.response == .continue)
+                #expect(eom.modifications == [.addHeader(name: "X-Count", value: "1")])
+                // Between messages the server closes the connection.
+                await #expect(throws: (any Error).self) {
+                    try await session.mail(transaction.sender)
+                }
+            }
+            try await tasks.next()
+        }
+    }
+}
