@@ -111,7 +111,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("Lua")],
+            resources: [.copy("Lua"), .copy("Fixtures")],
             swiftSettings: strictSettings
         ),
         .testTarget(

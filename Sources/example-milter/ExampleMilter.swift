@@ -31,6 +31,7 @@ struct ExampleMilter: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "example-milter")
+        OpenFileLimit.raiseToHardLimit()
         let address = try MilterSocketAddress(parsing: listen)
         var configuration = MilterServer<ExampleFilter>.Configuration(listen: address)
         if let threads {

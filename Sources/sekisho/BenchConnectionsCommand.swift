@@ -4,9 +4,6 @@ import Milter
 import NIOCore
 import NIOPosix
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `sekisho bench connections`: opens many milter sessions at once and holds them, to measure
 /// what idle connections cost the milter (give `--pid` to read its resident memory).
@@ -31,7 +28,7 @@ struct BenchConnectionsCommand: AsyncParsableCommand {
     var threads = 2
 
     func run() async throws {
-        raiseOpenFileLimit()
+        OpenFileLimit.raiseToHardLimit()
         let address = try connection.address()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         var clientConfiguration = connection.clientConfiguration()
@@ -87,13 +84,6 @@ struct BenchConnectionsCommand: AsyncParsableCommand {
         if outcome.1 != count { throw ExitCode(1) }
     }
 
-    private func raiseOpenFileLimit() {
-        var limit = rlimit()
-        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max
-            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        }
-    }
 }
 
 /// Resident memory of a process in KiB, from /proc/PID/status.

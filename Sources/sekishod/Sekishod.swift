@@ -1,13 +1,10 @@
 import ArgumentParser
 import Daemon
+import Foundation
 import Logging
 import Milter
 import ServiceLifecycle
 import UnixSignals
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `sekishod`: the Sekisho mail gateway daemon.
 @main
@@ -24,17 +21,18 @@ struct Sekishod: AsyncParsableCommand {
     var logLevel = "info"
 
     func run() async throws {
-        setvbuf(fdopen(1, "w"), nil, _IOLBF, 0)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { var handler = StreamLogHandler.standardError(label: $0); handler.logLevel = level; return handler }
         let logger = Logger(label: "sekishod")
+        OpenFileLimit.raiseToHardLimit()
         var configuration = GatewayConfiguration.embeddedDefaults
         if !listen.isEmpty { configuration.milterListeners = try listen.map { try MilterSocketAddress(parsing: $0) } }
         if let stateDirectory { configuration.stateDirectory = stateDirectory }
         let state = configuration.stateDirectory
         let services = try Gateway.buildServices(configuration: configuration, logger: logger) { address in
-            print("sekishod: milter listening on \(address) (state in \(state)). Postfix main.cf:")
-            for line in Gateway.postfixLines(for: address) { print("    \(line)") }
+            var text = "sekishod: milter listening on \(address) (state in \(state)). Postfix main.cf:\n"
+            for line in Gateway.postfixLines(for: address) { text += "    \(line)\n" }
+            FileHandle.standardOutput.write(Data(text.utf8))
         }
         try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }

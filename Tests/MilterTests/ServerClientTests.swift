@@ -25,6 +25,17 @@ struct ServerClientTests {
         }
     }
 
+    @Test("IPv6: inet6:PORT@::1 serves like IPv4")
+    func ipv6Loopback() async throws {
+        try await withMilterServer(listen: try MilterSocketAddress(parsing: "inet6:0@::1"), makeHandler: { _ in CountingFilter() }) { address in
+            #expect(address.sendmailSpelling.hasPrefix("inet6:"))
+            try await MilterClient.withSession(to: address) { session in
+                _ = try await session.connect(hostname: "[2001:db8::7]", address: .inet6(address: "2001:db8::7", port: 40000))
+                #expect(try await session.send(sampleTransaction()).modifications.count == 1)
+            }
+        }
+    }
+
     @Test("unix socket: same protocol, socket file writable by the MTA's user")
     func unixSocket() async throws {
         let path = "/tmp/sekisho-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
@@ -59,18 +70,18 @@ struct ServerClientTests {
     func progressKeepAlive() async throws {
         struct SlowFilter: MilterHandler {
             func endOfMessage(_ modifier: MessageModifier, macros: MilterMacros) async throws -> MilterVerdict {
-                try await Task.sleep(for: .milliseconds(1300))
+                try await Task.sleep(for: .milliseconds(2000))
                 try modifier.addHeader("X-Slow", value: "done")
                 return .continue
             }
         }
         try await withMilterServer(configure: { $0.progressInterval = .milliseconds(300) }, makeHandler: { _ in SlowFilter() }) { address in
             var configuration = MilterClient.Configuration()
-            configuration.timeout = .milliseconds(800)
+            configuration.timeout = .milliseconds(1200)
             try await MilterClient.withSession(to: address, configuration: configuration) { session in
                 _ = try await session.connect(hostname: "h", address: .unknown)
                 let result = try await session.send(sampleTransaction())
-                #expect(result.progressCount >= 2, "progress packets: \(result.progressCount)")
+                #expect(result.progressCount >= 3, "progress packets: \(result.progressCount)")
                 #expect(result.decision == .continue)
                 #expect(result.modifications == [.addHeader(name: "X-Slow", value: "done")])
             }
@@ -197,6 +208,28 @@ struct ServerClientTests {
                 }
             }
             try await tasks.next()
+        }
+    }
+}
+
+@Suite("Server cancellation")
+struct ServerCancellationTests {
+    @Test("cancelling the server closes open connections and run() returns")
+    func cancellation() async throws {
+        let (addresses, continuation) = AsyncStream<MilterSocketAddress>.makeStream()
+        var configuration = MilterServer<CountingFilter>.Configuration(listen: .inet(host: "127.0.0.1", port: 0))
+        configuration.onListening = { continuation.yield($0) }
+        let server = MilterServer(configuration: configuration, logger: LogCapture().logger()) { _ in CountingFilter() }
+        let serverTask = Task { try await server.run() }
+        var iterator = addresses.makeAsyncIterator()
+        let address = try #require(await iterator.next())
+        try await MilterClient.withSession(to: address) { session in
+            _ = try await session.connect(hostname: "h", address: .unknown)
+            serverTask.cancel()
+            _ = await serverTask.result
+            await #expect(throws: (any Error).self) {
+                try await session.send(sampleTransaction())
+            }
         }
     }
 }

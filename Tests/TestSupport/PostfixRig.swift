@@ -172,7 +172,7 @@ public final class PostfixRig: @unchecked Sendable {
     /// Stops Postfix and the sink and removes nothing (the directory stays for post-mortems).
     public func stop() async {
         _ = try? await shell("/usr/sbin/postfix -c \(directory)/etc stop")
-        sink?.stop(grace: 2)
+        await sink?.stop(grace: 2)
         for _ in 0..<50 {
             if !FreePort.isOpen(smtpPort) { break }
             try? await Task.sleep(for: .milliseconds(100))

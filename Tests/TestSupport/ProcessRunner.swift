@@ -31,11 +31,9 @@ public enum ProcessRunner {
         while process.isRunning {
             if Date() > deadline {
                 process.terminate()
-                break
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        process.waitUntilExit()
         return Result(status: process.terminationStatus, output: await out, error: await err)
     }
 
@@ -74,14 +72,22 @@ public enum ProcessRunner {
 
         public var pid: Int32 { process.processIdentifier }
 
-        /// SIGTERM, then SIGKILL after `grace` seconds.
-        public func stop(grace: TimeInterval = 5) {
+        /// SIGTERM, then SIGKILL after `grace` seconds. Waits without blocking a thread of the
+        /// concurrency pool (the code under test needs them).
+        public func stop(grace: TimeInterval = 5) async {
             guard process.isRunning else { return }
             process.terminate()
             let deadline = Date().addingTimeInterval(grace)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
+            while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        }
+
+        /// Waits for the program to exit by itself and returns its status.
+        public func waitForExit(timeout: TimeInterval = 20) async -> Int32? {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+            return process.isRunning ? nil : process.terminationStatus
         }
 
         /// The log written so far.

@@ -177,10 +177,16 @@ public struct MilterServer<Handler: MilterHandler>: Service, CustomStringConvert
             quickAck: tcp && configuration.quickAck,
             progressInterval: configuration.progressInterval
         )
-        _ = await withGracefulShutdownHandler {
-            await driver.run(inbound: connection.source, transport: transport, watchdog: watchdog)
-        } onGracefulShutdown: {
-            watchdog.requestShutdown()
+        // Graceful shutdown closes the connection at the next safe point; cancellation (the
+        // service group giving up) closes it at once, which ends the driver's wait for input.
+        _ = await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await driver.run(inbound: connection.source, transport: transport, watchdog: watchdog)
+            } onGracefulShutdown: {
+                watchdog.requestShutdown()
+            }
+        } onCancel: {
+            channel.close(promise: nil)
         }
         watchdog.stop()
         channel.close(promise: nil)

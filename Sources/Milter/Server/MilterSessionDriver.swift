@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 
-/// Runs one milter connection: decodes frames, feeds the ``SessionStateMachine``, calls the
+/// Runs one milter connection: decodes frames, feeds the ``MilterSessionStateMachine``, calls the
 /// ``MilterHandler`` and writes each batch of replies at once.
 ///
 /// It owns no socket: the server passes the inbound byte stream and a ``MilterTransport``; tests
@@ -42,7 +42,7 @@ struct MilterSessionDriver {
         watchdog: SessionWatchdog?
     ) async -> Outcome {
         var handler = makeHandler(context)
-        var machine = SessionStateMachine(capabilities: handler.capabilities)
+        var machine = MilterSessionStateMachine(capabilities: handler.capabilities)
         var decoder = MilterFrameDecoder(maximumFrameLength: settings.maximumFrameLength)
         var pending = ByteBuffer()
         var output = ByteBuffer()
@@ -173,7 +173,7 @@ struct MilterSessionDriver {
     /// reply go into `output` together.
     private func endOfMessage(
         _ handler: inout any MilterHandler,
-        _ machine: inout SessionStateMachine,
+        _ machine: inout MilterSessionStateMachine,
         into output: inout ByteBuffer,
         transport: any MilterTransport
     ) async throws {
@@ -209,7 +209,7 @@ struct MilterSessionDriver {
     private func deliverFinalChunk(
         _ chunk: ByteBuffer,
         _ handler: inout any MilterHandler,
-        _ machine: inout SessionStateMachine
+        _ machine: inout MilterSessionStateMachine
     ) async throws -> MilterResponse? {
         switch machine.receive(.body(chunk)) {
         case .deliver(let event, _):
@@ -228,7 +228,7 @@ struct MilterSessionDriver {
 
     private func call(
         _ handler: inout any MilterHandler,
-        _ event: SessionStateMachine.Event,
+        _ event: MilterSessionStateMachine.Event,
         _ macros: MilterMacros
     ) async -> MilterVerdict {
         do {

@@ -20,8 +20,9 @@ public enum MilterVerdict: Hashable, Sendable {
     /// A custom reply: 4xx acts as tempfail, 5xx as reject (`SMFIR_REPLYCODE`).
     case reply(SMTPReply)
 
-    /// The response that carries this verdict.
-    var response: MilterResponse {
+    /// The response that carries this verdict (skip is sent as continue; the session decides when
+    /// `SMFIR_SKIP` itself may be sent).
+    public var response: MilterResponse {
         switch self {
         case .continue, .skip: .continue
         case .accept: .accept

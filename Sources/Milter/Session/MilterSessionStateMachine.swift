@@ -1,6 +1,7 @@
 import NIOCore
 
-/// The protocol rules of one milter connection on the filter side, without I/O.
+/// The protocol rules of one milter connection on the filter side, without I/O — the core the
+/// server's session driver runs, public so other I/O shells (and fuzzers) can drive it.
 ///
 /// Feed it each decoded command with ``receive(_:)``; it answers with an ``Action`` for the I/O
 /// shell to carry out. After a ``Action/deliver(_:abortFirst:)`` the shell calls the handler and
@@ -13,9 +14,9 @@ import NIOCore
 /// - message commands in order (MAIL < RCPT < DATA < header < EOH < body < EOM, repeats where
 ///   the protocol repeats); anything else is a protocol violation that ends the connection;
 /// - skip: `SMFIR_SKIP` for body chunks when negotiated, otherwise answered internally.
-struct SessionStateMachine {
+public struct MilterSessionStateMachine {
     /// An event to hand to the ``MilterHandler``.
-    enum Event: Hashable, Sendable {
+    public enum Event: Hashable, Sendable {
         case connect(ConnectInfo)
         case helo(String)
         case envelopeFrom(EnvelopeAddress)
@@ -27,7 +28,8 @@ struct SessionStateMachine {
         case endOfMessage
         case unknown(String)
 
-        var kind: MilterEvents? {
+        /// The event kind, `nil` for end of message.
+        public var kind: MilterEvents? {
             switch self {
             case .connect: .connect
             case .helo: .helo
@@ -44,7 +46,7 @@ struct SessionStateMachine {
     }
 
     /// What the I/O shell must do next.
-    enum Action: Hashable, Sendable {
+    public enum Action: Hashable, Sendable {
         /// Nothing to send, nothing to call.
         case none
         /// Send this response (negotiation reply, or an answer the session gives by itself).
@@ -77,28 +79,32 @@ struct SessionStateMachine {
         var repeats: Bool { self == .recipient || self == .header || self == .body }
     }
 
-    let capabilities: MilterCapabilities
-    private(set) var negotiated: NegotiatedOptions?
-    private(set) var macros = MilterMacros()
+    /// What the filter asks of the MTA.
+    public let capabilities: MilterCapabilities
+    /// The negotiated options, once `SMFIC_OPTNEG` has been answered.
+    public private(set) var negotiated: NegotiatedOptions?
+    /// The macros currently visible.
+    public private(set) var macros = MilterMacros()
     private var connection = Connection.awaitingNegotiation
     private var phase = Phase.idle
     /// A message is open for the handler: MAIL (or its stand-in) seen, no final verdict, no EOM.
-    private(set) var messageOpen = false
+    public private(set) var messageOpen = false
     /// The repeated event the session answers by itself after a skip verdict.
     private var skipping: MilterEvents?
     /// The event handed to the handler and not yet completed.
     private var pending: (kind: MilterEvents?, awaitsReply: Bool)?
 
-    init(capabilities: MilterCapabilities) {
+    /// A state machine for a filter with these capabilities, awaiting `SMFIC_OPTNEG`.
+    public init(capabilities: MilterCapabilities) {
         self.capabilities = capabilities
     }
 
     /// Whether the connection is between messages (a safe point to close on shutdown).
-    var isBetweenMessages: Bool { !messageOpen && pending == nil }
+    public var isBetweenMessages: Bool { !messageOpen && pending == nil }
 
     /// An `SMFIC_MACRO` payload, stored without decoding (the hot path: Postfix sends one before
     /// every command, header and body chunk). Same rules as ``receive(_:)`` with `.macro`.
-    mutating func receiveMacros(_ payload: ByteBuffer) -> Action {
+    public mutating func receiveMacros(_ payload: ByteBuffer) -> Action {
         guard negotiated != nil else {
             return .violation(MilterProtocolError(.unexpectedCommand, "'D' before SMFIC_OPTNEG"))
         }
@@ -113,7 +119,8 @@ struct SessionStateMachine {
         return .none
     }
 
-    mutating func receive(_ command: MilterCommand) -> Action {
+    /// Takes one decoded command and says what to do.
+    public mutating func receive(_ command: MilterCommand) -> Action {
         if case .optionNegotiation(let offer) = command {
             guard connection == .awaitingNegotiation else {
                 return .violation(MilterProtocolError(.unexpectedCommand, "second SMFIC_OPTNEG"))
@@ -204,9 +211,10 @@ struct SessionStateMachine {
 
     /// Reports the handler's verdict for the pending event; returns the reply to send, if any, and
     /// whether a verdict had to be dropped because the MTA does not read replies to this event.
-    mutating func completed(_ verdict: MilterVerdict) -> (response: MilterResponse?, dropped: Bool) {
+    public mutating func completed(_ verdict: MilterVerdict) -> (response: MilterResponse?, dropped: Bool) {
         guard let (kind, awaitsReply) = pending else {
-            preconditionFailure("completed(_:) without a pending event")
+            // Nothing is pending: a caller error; answering nothing keeps the stream in sync.
+            return (nil, false)
         }
         pending = nil
         guard let kind else {

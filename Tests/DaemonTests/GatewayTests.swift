@@ -1,0 +1,92 @@
+import Daemon
+import Foundation
+import Logging
+import Milter
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+@Suite("Gateway composition root")
+struct GatewayTests {
+    @Test("buildServices on port 0: the gateway passes mail and logs one line per message with the queue id")
+    func passesMail() async throws {
+        let logs = LogCapture()
+        let state = "/tmp/sekisho-gateway-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let configuration = GatewayConfiguration(milterListeners: [.inet(host: "127.0.0.1", port: 0)], stateDirectory: state)
+        let (addresses, continuation) = AsyncStream<MilterSocketAddress>.makeStream()
+        let services = try Gateway.buildServices(configuration: configuration, logger: logs.logger(level: .info)) { continuation.yield($0) }
+        #expect(FileManager.default.fileExists(atPath: state))
+        let group = ServiceGroup(services: services, logger: logs.logger(level: .warning))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = addresses.makeAsyncIterator()
+            let address = try #require(await iterator.next())
+            try await MilterClient.withSession(to: address) { session in
+                _ = try await session.connect(hostname: "client.example.net", address: .inet(address: "203.0.113.7", port: 40000))
+                let transaction = MilterTransaction(
+                    message: Array("Subject: gateway\r\n\r\nbody\r\n".utf8),
+                    sender: EnvelopeAddress(raw: "<a@example.com>"),
+                    recipients: [EnvelopeAddress(raw: "<b@example.org>"), EnvelopeAddress(raw: "<c@example.org>")],
+                    macros: [.endOfMessage: [MilterMacro(name: "i", value: "4XyZ1")]]
+                )
+                let result = try await session.send(transaction)
+                #expect(result.decision == .continue)
+                #expect(result.modifications.isEmpty)
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.next()
+        }
+        let line = try #require(logs.records(containing: "message passed").first)
+        #expect(line.metadata["mail.queue_id"] == "4XyZ1")
+        #expect(line.metadata["mail.rcpt_count"] == "2")
+        #expect(line.metadata["mail.from"] == "a@example.com")
+    }
+
+    @Test("the Postfix lines point at the listener in Postfix's spelling")
+    func postfixLines() {
+        let lines = Gateway.postfixLines(for: .inet(host: "127.0.0.1", port: 10029))
+        #expect(lines.contains("smtpd_milters = inet:127.0.0.1:10029"))
+        #expect(lines.contains("milter_protocol = 6"))
+        #expect(Gateway.postfixLines(for: .unix(path: "/run/sekisho.sock")).first == "smtpd_milters = unix:/run/sekisho.sock")
+    }
+
+    @Test("swift run sekishod's defaults: milter on inet:10029@127.0.0.1, state in ./var, tempfail")
+    func embeddedDefaults() {
+        let defaults = GatewayConfiguration.embeddedDefaults
+        #expect(defaults.milterListeners == [.inet(host: "127.0.0.1", port: 10029)])
+        #expect(defaults.stateDirectory == "./var")
+        #expect(defaults.failureVerdict == .tempfail)
+    }
+}
+
+@Suite("sekishod binary")
+struct SekishodBinaryTests {
+    @Test("sekishod prints the Postfix lines for its socket, serves, and exits 0 on SIGTERM")
+    func runsAndStops() async throws {
+        let binary = TestEnvironment.binary("sekishod")
+        guard TestEnvironment.hasExecutable(binary) else { throw MissingComponent("sekishod executable at \(binary)") }
+        let port = FreePort.next()
+        let state = "/tmp/sekisho-daemon-\(getpid())-\(port)"
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let daemon = try ProcessRunner.start(binary, ["--listen", "inet:\(port)@127.0.0.1", "--state-directory", state], log: "\(state).log")
+        guard await FreePort.waitUntilOpen(port) else {
+            await daemon.stop()
+            throw MissingComponent("sekishod did not listen: \(daemon.output)")
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(daemon.output.contains("smtpd_milters = inet:127.0.0.1:\(port)"), "\(daemon.output)")
+        #expect(daemon.output.contains("milter_protocol = 6"))
+        try await MilterClient.withSession(to: .inet(host: "127.0.0.1", port: port)) { session in
+            _ = try await session.connect(hostname: "h", address: .unknown)
+            let result = try await session.send(
+                MilterTransaction(message: Array("Subject: x\r\n\r\nbody\r\n".utf8), sender: EnvelopeAddress(raw: "<a@b>"), recipients: [EnvelopeAddress(raw: "<c@d>")])
+            )
+            #expect(result.decision == .continue)
+        }
+        daemon.process.terminate()
+        #expect(await daemon.waitForExit() == 0, "\(daemon.output)")
+        await daemon.stop()
+        #expect(FileManager.default.fileExists(atPath: state))
+    }
+}
