@@ -309,7 +309,7 @@ struct ConformanceTests {
         ("second CONNECT", [.optionNegotiation(.postfix), .connect(hostname: "h", address: .unknown), .connect(hostname: "h", address: .unknown)]),
         ("RCPT before MAIL", postfixConnect + [.recipient("<b@y>", parameters: [])]),
         ("BODY before CONNECT", [.optionNegotiation(.postfix), .body(ByteBuffer(string: "x"))]),
-        ("header after body", postfixConnect + [.mail(sender: "<a>", parameters: []), .recipient("<b>", parameters: []), .endOfHeaders, .body(ByteBuffer(string: "x")), .header(name: "A", value: [])]),
+        ("header after body", postfixConnect + [.mail(sender: "<a>", parameters: []), .recipient("<b>", parameters: []), .endOfHeaders, .body(ByteBuffer(string: "x")), .header(name: "A", value: ByteBuffer())]),
         ("DATA after EOH", postfixConnect + [.mail(sender: "<a>", parameters: []), .recipient("<b>", parameters: []), .endOfHeaders, .data]),
         ("EOM outside a message", postfixConnect + [.endOfMessage(finalChunk: nil)]),
         ("RCPT after EOM", postfixConnect + postfixMessage() + [.recipient("<b>", parameters: [])]),

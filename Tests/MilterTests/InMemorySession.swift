@@ -184,7 +184,7 @@ func postfixMessage(headers: [(String, String)] = [("From", "a@example.com"), ("
     ]
     for (name, value) in headers {
         commands.append(.macro(stage: .header, macros: [MilterMacro(name: "i", value: "QID1")]))
-        commands.append(.header(name: name, value: Array(value.utf8)))
+        commands.append(.header(name: name, value: ByteBuffer(string: value)))
     }
     commands.append(.macro(stage: .endOfHeaders, macros: [MilterMacro(name: "i", value: "QID1")]))
     commands.append(.endOfHeaders)

@@ -53,9 +53,9 @@ extension MilterClientSession {
 
         let leadingSpace = negotiated.protocolOptions.contains(.headerLeadingSpace)
         for field in transaction.headers {
-            var value = field.rawValue
-            if !leadingSpace, value.first == 32 { value.removeFirst() }
-            let reply = try await header(HeaderField(name: field.name, rawValue: value), macros: macros[.header])
+            var value = field.valueBytes
+            if !leadingSpace, value.readableBytesView.first == 32 { value.moveReaderIndex(forwardBy: 1) }
+            let reply = try await header(HeaderField(name: field.name, valueBytes: value), macros: macros[.header])
             record("header \(field.name)", reply)
             if !reply.continues, let response = reply.response {
                 return try await result(response, "header", accepted)

@@ -114,7 +114,7 @@ public final class MilterClientSession {
 
     /// `SMFIC_HEADER` with the value as the MTA passes it (folded lines joined by LF).
     public func header(_ field: HeaderField, macros: [MilterMacro]? = nil) async throws -> MilterClientReply {
-        try await step(.header, .header(name: field.name, value: field.rawValue), macros: macros, macroStage: .header)
+        try await step(.header, .header(name: field.name, value: field.valueBytes), macros: macros, macroStage: .header)
     }
 
     /// `SMFIC_EOH`.

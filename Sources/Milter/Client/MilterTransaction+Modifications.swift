@@ -33,7 +33,7 @@ extension MilterTransaction {
                     if value.isEmpty {
                         result.headers.remove(at: found)
                     } else {
-                        result.headers[found].rawValue = Array((" " + value).utf8)
+                        result.headers[found].valueBytes = ByteBuffer(string: " " + value)
                     }
                 } else if !value.isEmpty {
                     result.headers.append(HeaderField(name: name, rawValue: Array((" " + value).utf8)))

@@ -59,8 +59,8 @@ public struct MilterTransaction: Sendable {
                     continue
                 }
                 if let first = line.first, first == 32 || first == 9, !headers.isEmpty {
-                    headers[headers.count - 1].rawValue.append(10)
-                    headers[headers.count - 1].rawValue.append(contentsOf: line)
+                    headers[headers.count - 1].valueBytes.writeInteger(UInt8(10))
+                    headers[headers.count - 1].valueBytes.writeBytes(line)
                     continue
                 }
                 if let colon = line.firstIndex(of: 58), colon > line.startIndex,
@@ -85,7 +85,7 @@ public struct MilterTransaction: Sendable {
             out.writeString(field.name)
             out.writeStaticString(":")
             var previous: UInt8 = 0
-            for byte in field.rawValue {
+            for byte in field.valueBytes.readableBytesView {
                 if byte == 10 && previous != 13 { out.writeInteger(UInt8(13)) }
                 out.writeInteger(byte)
                 previous = byte

@@ -3,6 +3,11 @@ import NIOPosix
 
 /// Runs Swift tasks on one NIO event loop, so a session task and its channel share a thread and
 /// no read or write crosses threads.
+///
+/// Jobs go through `EventLoop.execute` and run on this task executor. (NIO's allocation-free
+/// `NIOSerialEventLoopExecutor.enqueue` runs jobs on the loop as a *serial* executor instead; a
+/// task preferring this executor then switches back at its next await, which measured as more
+/// CPU per message than the closure it saves.)
 final class EventLoopTaskExecutor: TaskExecutor {
     let eventLoop: any EventLoop
 

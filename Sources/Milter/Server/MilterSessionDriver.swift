@@ -44,8 +44,12 @@ struct MilterSessionDriver {
         var handler = makeHandler(context)
         var machine = MilterSessionStateMachine(capabilities: handler.capabilities)
         var decoder = MilterFrameDecoder(maximumFrameLength: settings.maximumFrameLength)
-        var pending = ByteBuffer()
+        // `pending` must not keep NIO's receive buffer alive once consumed (NIO reuses that buffer
+        // when nobody else holds it), so it is reset to a shared empty buffer, not cleared.
+        let empty = ByteBuffer()
+        var pending = empty
         var output = ByteBuffer()
+        output.reserveCapacity(256)
         var outcome: Outcome
 
         do {
@@ -142,7 +146,7 @@ struct MilterSessionDriver {
                     transport.acknowledgeNow()
                 }
                 if pending.readableBytes == 0 {
-                    pending.clear()
+                    pending = empty
                 } else if pending.readerIndex > 1 << 16 {
                     pending.discardReadBytes()
                 }

@@ -46,21 +46,30 @@ public struct EnvelopeAddress: Hashable, Sendable {
 public struct HeaderField: Hashable, Sendable {
     /// The field name, e.g. `Subject`.
     public var name: String
-    /// The value exactly as sent (8-bit bytes kept).
-    public var rawValue: [UInt8]
+    /// The value exactly as sent (8-bit bytes kept), without copying the received packet.
+    public var valueBytes: ByteBuffer
+
+    public init(name: String, valueBytes: ByteBuffer) {
+        self.name = name
+        self.valueBytes = valueBytes
+    }
 
     public init(name: String, rawValue: [UInt8]) {
-        self.name = name
-        self.rawValue = rawValue
+        self.init(name: name, valueBytes: ByteBuffer(bytes: rawValue))
     }
 
     public init(name: String, value: String) {
-        self.name = name
-        self.rawValue = Array(value.utf8)
+        self.init(name: name, valueBytes: ByteBuffer(string: value))
+    }
+
+    /// The value bytes as an array.
+    public var rawValue: [UInt8] {
+        get { Array(valueBytes.readableBytesView) }
+        set { valueBytes = ByteBuffer(bytes: newValue) }
     }
 
     /// The value decoded as UTF-8 (invalid bytes become U+FFFD; use ``rawValue`` to keep them).
-    public var value: String { String(decoding: rawValue, as: UTF8.self) }
+    public var value: String { String(decoding: valueBytes.readableBytesView, as: UTF8.self) }
 }
 
 /// Information about one milter connection, given to the handler factory.

@@ -10,21 +10,43 @@ public struct MilterMacros: Hashable, Sendable {
     struct Stage: Hashable, Sendable {
         var rank: Int
         var code: UInt8
-        /// `name\0value\0…` as sent (an odd trailing name has an empty value).
-        var pairs: ByteBuffer
+        /// Where this stage's `name\0value\0…` bytes sit in ``arena``.
+        var start: Int
+        var length: Int
     }
 
     /// Ordered by rank (connect first); lookups search from the newest stage back.
     private(set) var stages: [Stage] = []
+    /// The stages' bytes, appended as they arrive and compacted when mostly stale, so storing a
+    /// stage allocates nothing in the steady state and keeps no received packet alive.
+    private var arena = ByteBuffer()
 
     public init() {}
+
+    private func pairs(_ stage: Stage) -> ByteBuffer {
+        arena.getSlice(at: stage.start, length: stage.length)!
+    }
+
+    public static func == (lhs: MilterMacros, rhs: MilterMacros) -> Bool {
+        lhs.stages.count == rhs.stages.count
+            && zip(lhs.stages, rhs.stages).allSatisfy { left, right in
+                left.code == right.code && lhs.pairs(left) == rhs.pairs(right)
+            }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for stage in stages {
+            hasher.combine(stage.code)
+            hasher.combine(pairs(stage))
+        }
+    }
 
     /// The value of a macro, searched from the newest stage back to connect. `i` and `{i}` are the
     /// same name, as in libmilter's `smfi_getsymval`.
     public subscript(name: String) -> String? {
         let key = Array(Self.normalized(name).utf8)
         for stage in stages.reversed() {
-            if let value = Self.lookup(key, in: stage.pairs) {
+            if let value = Self.lookup(key, in: pairs(stage)) {
                 return value
             }
         }
@@ -37,7 +59,7 @@ public struct MilterMacros: Hashable, Sendable {
     /// The macros of one stage as last sent (for `SMFIC_MACRO` stage `code`).
     public func macros(for code: MilterCommandCode) -> [MilterMacro] {
         guard let stage = stages.first(where: { $0.code == code.rawValue }) else { return [] }
-        return Self.parse(stage.pairs)
+        return Self.parse(pairs(stage))
     }
 
     /// Every macro currently visible, newest stage first, first value of each name.
@@ -45,7 +67,7 @@ public struct MilterMacros: Hashable, Sendable {
         var seen = Set<Substring>()
         var result: [MilterMacro] = []
         for stage in stages.reversed() {
-            for macro in Self.parse(stage.pairs) where seen.insert(Self.normalized(macro.name)).inserted {
+            for macro in Self.parse(pairs(stage)) where seen.insert(Self.normalized(macro.name)).inserted {
                 result.append(macro)
             }
         }
@@ -64,17 +86,36 @@ public struct MilterMacros: Hashable, Sendable {
 
     /// Stores a stage's raw `name\0value\0…` bytes (already checked to end in NUL).
     mutating func set(_ code: MilterCommandCode, pairs: ByteBuffer) {
+        let live = stages.reduce(0) { $0 + ($1.code == code.rawValue ? 0 : $1.length) }
+        if arena.writerIndex > 4096 && arena.writerIndex > 4 * (live + pairs.readableBytes) {
+            compact()
+        }
+        let start = arena.writerIndex
+        arena.writeImmutableBuffer(pairs)
         if let index = stages.firstIndex(where: { $0.code == code.rawValue }) {
-            stages[index].pairs = pairs
+            stages[index].start = start
+            stages[index].length = pairs.readableBytes
             return
         }
         let rank = Self.rank(code)
-        let stage = Stage(rank: rank, code: code.rawValue, pairs: pairs)
+        let stage = Stage(rank: rank, code: code.rawValue, start: start, length: pairs.readableBytes)
         if let index = stages.firstIndex(where: { $0.rank > rank }) {
             stages.insert(stage, at: index)
         } else {
             stages.append(stage)
         }
+    }
+
+    /// Rewrites the arena with only the live stages.
+    private mutating func compact() {
+        var fresh = ByteBuffer()
+        fresh.reserveCapacity(stages.reduce(0) { $0 + $1.length } + 1024)
+        for index in stages.indices {
+            let bytes = pairs(stages[index])
+            stages[index].start = fresh.writerIndex
+            fresh.writeImmutableBuffer(bytes)
+        }
+        arena = fresh
     }
 
     /// Drops the stages after `code` (called when command `code` arrives).
@@ -95,6 +136,7 @@ public struct MilterMacros: Hashable, Sendable {
     /// Drops everything (QUIT_NC).
     mutating func removeAll() {
         stages.removeAll()
+        arena.clear()
     }
 
     static let unknownRank = 9

@@ -189,7 +189,7 @@ public struct MilterSessionStateMachine {
         case .data:
             return messageCommand(.data, command, .data)
         case .header(let name, let value):
-            return messageCommand(.header, command, .header(HeaderField(name: name, rawValue: value)))
+            return messageCommand(.header, command, .header(HeaderField(name: name, valueBytes: value)))
         case .endOfHeaders:
             return messageCommand(.endOfHeaders, command, .endOfHeaders)
         case .body(let chunk):

@@ -12,19 +12,21 @@ extension ByteBuffer {
         return string
     }
 
-    /// Reads a NUL-terminated byte string and the NUL, keeping the bytes as they are.
-    mutating func readMilterCBytes(_ field: @autoclosure () -> String) throws -> [UInt8] {
+    /// Reads a NUL-terminated byte string and the NUL as a slice (no copy), bytes as they are.
+    mutating func readMilterCSlice(_ field: @autoclosure () -> String) throws -> ByteBuffer {
         guard let nul = readableBytesView.firstIndex(of: 0) else {
             throw MilterProtocolError(.malformedPayload, "\(field()) is not NUL-terminated")
         }
-        let bytes = readBytes(length: nul - readerIndex)!
+        let slice = readSlice(length: nul - readerIndex)!
         moveReaderIndex(forwardBy: 1)
-        return bytes
+        return slice
     }
 
     /// Reads NUL-terminated strings until the payload ends.
     mutating func readMilterArgv(_ field: @autoclosure () -> String) throws -> [String] {
+        guard readableBytes > 0 else { return [] }
         var argv: [String] = []
+        argv.reserveCapacity(4)
         while readableBytes > 0 {
             argv.append(try readMilterCString(field()))
         }
@@ -53,13 +55,6 @@ extension ByteBuffer {
     @discardableResult
     mutating func writeMilterCString(_ string: String) -> Int {
         let written = writeString(string)
-        return written + writeInteger(UInt8(0))
-    }
-
-    /// Writes bytes and a terminating NUL.
-    @discardableResult
-    mutating func writeMilterCBytes(_ bytes: [UInt8]) -> Int {
-        let written = writeBytes(bytes)
         return written + writeInteger(UInt8(0))
     }
 

@@ -18,8 +18,8 @@ public enum MilterCommand: Hashable, Sendable {
     /// `'T'` SMFIC_DATA.
     case data
     /// `'L'` SMFIC_HEADER: name and raw value bytes (multi-line values joined with bare LF; the
-    /// value may be 8-bit, e.g. raw Shift_JIS).
-    case header(name: String, value: [UInt8])
+    /// value may be 8-bit, e.g. raw Shift_JIS). The value is a slice of the received frame.
+    case header(name: String, value: ByteBuffer)
     /// `'N'` SMFIC_EOH.
     case endOfHeaders
     /// `'B'` SMFIC_BODY: a body chunk, CRLF line ends, at most 65,535 bytes from real MTAs.
@@ -120,23 +120,23 @@ extension MilterCommand {
             try payload.expectMilterPayloadEnd("SMFIC_HELO name")
             self = .helo(name)
         case .mail:
-            let argv = try payload.readMilterArgv("SMFIC_MAIL argument")
-            guard let sender = argv.first else {
+            guard payload.readableBytes > 0 else {
                 throw MilterProtocolError(.malformedPayload, "SMFIC_MAIL without a sender")
             }
-            self = .mail(sender: sender, parameters: Array(argv.dropFirst()))
+            let sender = try payload.readMilterCString("SMFIC_MAIL sender")
+            self = .mail(sender: sender, parameters: try payload.readMilterArgv("SMFIC_MAIL argument"))
         case .recipient:
-            let argv = try payload.readMilterArgv("SMFIC_RCPT argument")
-            guard let recipient = argv.first else {
+            guard payload.readableBytes > 0 else {
                 throw MilterProtocolError(.malformedPayload, "SMFIC_RCPT without a recipient")
             }
-            self = .recipient(recipient, parameters: Array(argv.dropFirst()))
+            let recipient = try payload.readMilterCString("SMFIC_RCPT recipient")
+            self = .recipient(recipient, parameters: try payload.readMilterArgv("SMFIC_RCPT argument"))
         case .data:
             try payload.expectMilterPayloadEnd("SMFIC_DATA")
             self = .data
         case .header:
             let name = try payload.readMilterCString("SMFIC_HEADER name")
-            let value = try payload.readMilterCBytes("SMFIC_HEADER value")
+            let value = try payload.readMilterCSlice("SMFIC_HEADER value")
             try payload.expectMilterPayloadEnd("SMFIC_HEADER value")
             self = .header(name: name, value: value)
         case .endOfHeaders:
@@ -203,7 +203,8 @@ extension ByteBuffer {
                 for parameter in parameters { buffer.writeMilterCString(parameter) }
             case .header(let name, let value):
                 buffer.writeMilterCString(name)
-                buffer.writeMilterCBytes(value)
+                buffer.writeImmutableBuffer(value)
+                buffer.writeInteger(UInt8(0))
             case .body(let chunk):
                 buffer.writeImmutableBuffer(chunk)
             case .endOfMessage(let finalChunk):
