@@ -74,6 +74,11 @@ struct MilterSessionDriver {
                 if pending.readableBytes == 0 {
                     pending = chunk
                 } else {
+                    // A frame spans reads: make room for all of it at once (one copy, no regrowth).
+                    if let length = pending.getInteger(at: pending.readerIndex, as: UInt32.self) {
+                        let frame = 4 + min(Int(length), settings.maximumFrameLength)
+                        pending.reserveCapacity(minimumWritableBytes: max(chunk.readableBytes, frame - pending.readableBytes))
+                    }
                     pending.writeBuffer(&chunk)
                 }
                 while let frame = try decoder.decode(buffer: &pending) {
