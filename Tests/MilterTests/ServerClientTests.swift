@@ -233,3 +233,36 @@ struct ServerCancellationTests {
         }
     }
 }
+
+@Suite("Macro lists over the wire")
+struct MacroListTests {
+    struct MacroFilter: MilterHandler {
+        var capabilities: MilterCapabilities {
+            MilterCapabilities(macros: [MacroRequest(stage: .connect, names: ["j", "{client_addr}"])])
+        }
+
+        func connect(_ client: ConnectInfo, macros: MilterMacros) async throws -> MilterVerdict {
+            // The client sent only the macros this filter asked for.
+            macros.all.map(\.name) == ["j", "{client_addr}"] && macros["client_addr"] == "203.0.113.7" ? .continue : .reject
+        }
+    }
+
+    @Test("a filter's SETSYMLIST request replaces the MTA's list for that stage")
+    func requestedMacros() async throws {
+        try await withMilterServer(makeHandler: { _ in MacroFilter() }) { address in
+            try await MilterClient.withSession(to: address) { session in
+                #expect(session.negotiated.actions.contains(.setSymbolList))
+                #expect(session.negotiated.macroRequests == [MacroRequest(stage: .connect, names: ["j", "{client_addr}"])])
+                let reply = try await session.connect(
+                    hostname: "h",
+                    address: .inet(address: "203.0.113.7", port: 1),
+                    macros: [
+                        MilterMacro(name: "j", value: "mx"), MilterMacro(name: "{daemon_name}", value: "smtpd"),
+                        MilterMacro(name: "{client_addr}", value: "203.0.113.7"), MilterMacro(name: "v", value: "Postfix"),
+                    ]
+                )
+                #expect(reply.response == .continue)
+            }
+        }
+    }
+}
