@@ -225,6 +225,54 @@ struct ConformanceTests {
         #expect(responses == [defaultReply, .continue, .continue, .continue, .reject, .reject, .continue, .continue, .continue])
     }
 
+    @Test("RCPT and DATA again after a refused DATA: Postfix does not reset the transaction")
+    func afterRefusedData() async throws {
+        let commands = postfixConnect + [
+            .mail(sender: "<a@example.com>", parameters: []),
+            .recipient("<b@example.org>", parameters: []),
+            .data,
+            .recipient("<c@example.org>", parameters: []),
+            .data,
+            .abort,
+            .quit,
+        ]
+        // Our own tempfail at DATA, then the client tries again on the same transaction.
+        let run = await runSession(commands: commands) { ScriptedHandler(verdicts: ["data": .tempfail], log: $0) }
+        #expect(run.isCleanEnd, "\(run.outcome)")
+        #expect(try run.responses == [defaultReply, .continue, .continue, .continue, .continue, .tempfail, .continue, .tempfail])
+        // Another milter refused DATA after ours said continue.
+        let other = await runSession(commands: commands)
+        #expect(other.isCleanEnd, "\(other.outcome)")
+    }
+
+    @Test("discard at connect or HELO: the session answers continue and discards every message")
+    func discardConnection() async throws {
+        let mail = MilterCommand.mail(sender: "<a@example.com>", parameters: [])
+        // After a discard at MAIL the MTA sends nothing more for that message, then ABORT.
+        let run = await runSession(commands: postfixConnect + [mail, .abort, mail, .abort, .quit]) {
+            ScriptedHandler(verdicts: ["connect": .discard], log: $0)
+        }
+        #expect(try run.responses == [defaultReply, .continue, .continue, .discard, .discard])
+        #expect(!run.log.events.contains("mail"), "the handler does not see discarded messages")
+        #expect(run.isCleanEnd)
+    }
+
+    @Test("a MAIL inside an open message that the handler does not want: abort, then the session's reply")
+    func abortThenReply() async throws {
+        let capabilities = MilterCapabilities(events: [.connect, .envelopeRecipient])
+        let offer = OptionNegotiation(version: 2, actions: .version2, protocolOptions: .version2)
+        let commands: [MilterCommand] = [
+            .optionNegotiation(offer), .connect(hostname: "h", address: .unknown),
+            .mail(sender: "<a@x>", parameters: []), .recipient("<b@y>", parameters: []),
+            .mail(sender: "<c@x>", parameters: []), .quit,
+        ]
+        let run = await runSession(commands: commands) { ScriptedHandler(capabilities: capabilities, log: $0) }
+        // The filter asked for NOMAIL; an MTA that sends MAIL anyway still gets its replies.
+        #expect(try run.responses == [.optionNegotiation(try NegotiatedOptions.negotiate(offer: offer, capabilities: capabilities).reply), .continue, .continue, .continue, .continue])
+        // The second MAIL aborts the first message; QUIT then aborts the second.
+        #expect(run.log.events.filter { $0 != "close" } == ["connect", "rcpt", "abort", "abort"])
+    }
+
     @Test("MAIL inside an open message aborts it first, as libmilter does")
     func mailInsideMessage() async throws {
         let commands = postfixConnect + [.mail(sender: "<a@x>", parameters: []), .recipient("<b@y>", parameters: []), .mail(sender: "<c@x>", parameters: []), .quit]

@@ -81,6 +81,28 @@ struct ExampleMilterTests {
         }
     }
 
+    @Test("running out of file descriptors does not stop the server")
+    func descriptorExhaustion() async throws {
+        let binary = TestEnvironment.binary("example-milter")
+        let sekisho = TestEnvironment.binary("sekisho")
+        guard TestEnvironment.hasExecutable("/usr/bin/prlimit") else { throw MissingComponent("prlimit (util-linux)") }
+        let port = FreePort.next()
+        let milter = try ProcessRunner.start("/usr/bin/prlimit", ["--nofile=48:48", binary, "--listen", "inet:\(port)@127.0.0.1"], log: "/tmp/sekisho-nofile-\(port).log")
+        guard await FreePort.waitUntilOpen(port) else {
+            await milter.stop()
+            throw TestFailure("example-milter did not listen: \(milter.output)")
+        }
+        // 80 sessions at once against 48 descriptors: some fail, the server must survive.
+        let flood = try await ProcessRunner.run(sekisho, ["bench", "connections", "--milter", "inet:\(port)@127.0.0.1", "--count", "80", "--hold", "0.5", "--timeout", "3"])
+        #expect(flood.output.contains("opened"), "\(flood.output)\(flood.error)")
+        try await Task.sleep(for: .seconds(1))
+        let after = try await ProcessRunner.run(sekisho, ["milter-test", "--milter", "inet:\(port)@127.0.0.1", TestEnvironment.packageRoot.appendingPathComponent("Tests/MilterTests/Fixtures/japanese.eml").path])
+        #expect(after.status == 0, "\(after.output)\(after.error)\n\(milter.output)")
+        #expect(milter.process.isRunning)
+        #expect(milter.output.contains("open-file limit 48 is below the connection limit"))
+        await milter.stop()
+    }
+
     @Test("through a real Postfix: the header is added and reject@example.com gets 550 5.7.1 rejected by example", .enabled(if: TestEnvironment.canRunPostfix || TestEnvironment.isCI))
     func throughPostfix() async throws {
         guard TestEnvironment.canRunPostfix else { throw MissingComponent("postfix and smtp-sink, run as root") }

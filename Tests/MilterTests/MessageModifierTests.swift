@@ -101,11 +101,13 @@ struct MessageModifierTests {
         #expect(result[2] == .addHeader(name: "X", value: "y"))
     }
 
-    @Test("an empty replacement body is one empty packet")
+    @Test("an empty replacement body is refused (Postfix rejects an empty SMFIR_REPLBODY); empty appends are no-ops")
     func emptyBody() throws {
         let modifier = try modifier()
+        #expect(throws: MessageModificationError.self) { try modifier.replaceBody(ByteBuffer()) }
+        try modifier.replaceBody(ByteBuffer(string: "\r\n"))
         try modifier.replaceBody(ByteBuffer())
-        #expect(modifier.finish() == [.replaceBody(ByteBuffer())])
+        #expect(modifier.finish() == [.replaceBody(ByteBuffer(string: "\r\n"))])
     }
 
     @Test("after end of message the modifier refuses changes")

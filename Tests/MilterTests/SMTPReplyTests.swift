@@ -36,11 +36,29 @@ struct SMTPReplyTests {
         #expect(reply.lines == ["one", "two", "three"])
     }
 
-    @Test("no enhanced code")
+    @Test("without an enhanced code the class default goes on the wire (Postfix < 3.12 needs one)")
     func noEnhancedCode() throws {
         let reply = try SMTPReply(code: 421, lines: ["closing"])
-        #expect(reply.wireText == "421 closing")
+        #expect(reply.wireText == "421 4.0.0 closing")
+        #expect(try SMTPReply(code: 550, lines: ["a", "b"]).wireText == "550-5.0.0 a\r\n550 5.0.0 b")
         #expect(try SMTPReply(parsing: "421 closing").enhancedCode == nil)
+        #expect(SMTPReply.postfixRefusal(reply.wireText) == nil)
+    }
+
+    static let postfixRules: [(String, Bool)] = [
+        ("550 5.7.1 rejected", true),
+        ("451-4.7.1 one\r\n451 4.7.1 two", true),
+        ("550 rejected", false),
+        ("550 4.7.1 class mismatch", false),
+        ("250 2.0.0 ok", false),
+        ("550-5.7.1 last line with dash", false),
+        ("550 5.7.1 a\r\n550 5.7.1 b", false),
+        ("55", false),
+    ]
+
+    @Test("Postfix's rule for SMFIR_REPLYCODE text", arguments: postfixRules)
+    func postfixRule(_ text: String, _ accepted: Bool) {
+        #expect((SMTPReply.postfixRefusal(text) == nil) == accepted, "\(text)")
     }
 
     static let invalid: [(String, @Sendable () throws -> SMTPReply)] = [

@@ -135,6 +135,30 @@ struct ServerClientTests {
         }
     }
 
+    @Test("a frame that stalls after a long idle wait still meets the read timeout")
+    func readTimeoutAfterIdle() async throws {
+        let logs = LogCapture()
+        try await withMilterServer(
+            logs: logs,
+            configure: {
+                $0.idleTimeout = .seconds(8)
+                $0.readTimeout = .milliseconds(300)
+            },
+            makeHandler: { _ in CountingFilter() }
+        ) { address in
+            // Negotiate and connect, idle past the first timer check, then half a frame and stall.
+            let hello = encoded(MilterCommand.optionNegotiation(.postfix)) + encoded(MilterCommand.connect(hostname: "h", address: .unknown))
+            let started = ContinuousClock.now
+            let closed = try await sendRawAndAwaitClose(steps: [(.zero, hello), (.milliseconds(500), [0, 0, 0, 20, UInt8(ascii: "M")])], to: address)
+            let waited = ContinuousClock.now - started
+            #expect(closed != nil, "the server closed the stalled connection")
+            // Well before the idle timeout (8 s) would have fired; loose because the suite runs in parallel.
+            #expect(waited < .seconds(4), "closed after \(waited), not after the read timeout")
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(logs.records(containing: "read timeout").count == 1)
+        }
+    }
+
     static let badInputs: [(String, [UInt8], String)] = [
         ("garbage bytes", Array("GET / HTTP/1.0\r\n\r\n".utf8), "frame too large"),
         ("length 0", [0, 0, 0, 0], "empty frame"),
@@ -171,18 +195,30 @@ struct ServerClientTests {
         }
     }
 
-    @Test("graceful shutdown stops accepting, finishes the open message, then closes")
-    func gracefulShutdown() async throws {
+    /// Runs a server in a ServiceGroup, hands the test the address and the group.
+    func withServiceGroup(
+        drain: TimeAmount,
+        _ body: (MilterSocketAddress, ServiceGroup) async throws -> Void
+    ) async throws {
         let logs = LogCapture()
         let (addresses, continuation) = AsyncStream<MilterSocketAddress>.makeStream()
         var configuration = MilterServer<CountingFilter>.Configuration(listen: .inet(host: "127.0.0.1", port: 0))
         configuration.onListening = { continuation.yield($0) }
+        configuration.shutdownDrainTimeout = drain
         let server = MilterServer(configuration: configuration, logger: logs.logger()) { _ in CountingFilter() }
         let group = ServiceGroup(services: [server], logger: logs.logger(level: .warning))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var iterator = addresses.makeAsyncIterator()
             let address = try #require(await iterator.next())
+            try await body(address, group)
+            try await tasks.next()
+        }
+    }
+
+    @Test("graceful shutdown stops accepting and finishes the open message; after the drain time it closes between messages")
+    func gracefulShutdown() async throws {
+        try await withServiceGroup(drain: .milliseconds(300)) { address, group in
             try await MilterClient.withSession(to: address) { session in
                 _ = try await session.connect(hostname: "h", address: .unknown)
                 let transaction = sampleTransaction()
@@ -190,24 +226,40 @@ struct ServerClientTests {
                 _ = try await session.recipient(transaction.recipients[0])
                 _ = try await session.data()
                 await group.triggerGracefulShutdown()
-                try await Task.sleep(for: .milliseconds(200))
+                try await Task.sleep(for: .milliseconds(100))
                 // The listener is closed: a new connection fails.
                 await #expect(throws: (any Error).self) {
                     try await MilterClient.withSession(to: address) { _ in }
                 }
-                // The open message still gets its answer.
+                // The open message still gets its answer, after the drain time too.
+                try await Task.sleep(for: .milliseconds(400))
                 for field in transaction.headers { _ = try await session.header(field) }
                 _ = try await session.endOfHeaders()
                 _ = try await session.body(transaction.body)
                 let eom = try await session.endOfMessage()
                 #expect(eom.response == .continue)
                 #expect(eom.modifications == [.addHeader(name: "X-Count", value: "1")])
-                // Between messages the server closes the connection.
+                // Between messages, past the drain time, the server closes the connection.
                 await #expect(throws: (any Error).self) {
-                    try await session.mail(transaction.sender)
+                    _ = try await session.mail(transaction.sender)
+                    _ = try await session.recipient(transaction.recipients[0])
                 }
             }
-            try await tasks.next()
+        }
+    }
+
+    @Test("within the drain time an open SMTP session keeps being served, message after message")
+    func drainKeepsSessions() async throws {
+        try await withServiceGroup(drain: .seconds(30)) { address, group in
+            try await MilterClient.withSession(to: address) { session in
+                _ = try await session.connect(hostname: "h", address: .unknown)
+                #expect(try await session.send(sampleTransaction()).decision == .continue)
+                await group.triggerGracefulShutdown()
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(try await session.send(sampleTransaction()).modifications == [.addHeader(name: "X-Count", value: "2")])
+                #expect(try await session.send(sampleTransaction()).modifications == [.addHeader(name: "X-Count", value: "3")])
+            }
+            // The session ended with QUIT; the group then finishes without waiting for the drain time.
         }
     }
 }

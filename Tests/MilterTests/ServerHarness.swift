@@ -56,6 +56,11 @@ func sampleTransaction(from sender: String = "a@example.com", marker: String = "
 /// Opens a plain TCP or unix connection, writes `bytes`, and waits until the peer closes it
 /// (returning what it sent) or `timeout` passes (returning nil).
 func sendRawAndAwaitClose(_ bytes: [UInt8], to address: MilterSocketAddress, closeAfterWrite: Bool = false, timeout: TimeAmount = .seconds(10)) async throws -> [UInt8]? {
+    try await sendRawAndAwaitClose(steps: [(.zero, bytes)], to: address, closeAfterWrite: closeAfterWrite, timeout: timeout)
+}
+
+/// Like ``sendRawAndAwaitClose(_:to:closeAfterWrite:timeout:)`` with pauses between writes.
+func sendRawAndAwaitClose(steps: [(pause: Duration, bytes: [UInt8])], to address: MilterSocketAddress, closeAfterWrite: Bool = false, timeout: TimeAmount = .seconds(10)) async throws -> [UInt8]? {
     let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
     let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = { channel in
         channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)) }
@@ -69,7 +74,10 @@ func sendRawAndAwaitClose(_ bytes: [UInt8], to address: MilterSocketAddress, clo
     let closedByPeer = NIOLockedValueBox(true)
     timer.futureResult.whenSuccess { closedByPeer.withLockedValue { $0 = false } }
     return try await channel.executeThenClose { inbound, outbound in
-        if !bytes.isEmpty { try await outbound.write(ByteBuffer(bytes: bytes)) }
+        for step in steps {
+            if step.pause > .zero { try await Task.sleep(for: step.pause) }
+            if !step.bytes.isEmpty { try await outbound.write(ByteBuffer(bytes: step.bytes)) }
+        }
         if closeAfterWrite { outbound.finish() }
         var received: [UInt8] = []
         do {

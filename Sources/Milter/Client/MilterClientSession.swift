@@ -201,19 +201,22 @@ public final class MilterClientSession {
         macroStage: MilterCommandCode? = nil
     ) async throws -> MilterClientReply {
         guard !isClosed else { throw MilterClientError("session is closed") }
-        let messageStep = event != .connect && event != .helo && event != .unknown
+        let messageStep = event != .connect && event != .helo
         if connectionDecided || (messageStep && messageDecided && event != .envelopeFrom) {
+            // Postfix sends nothing more for a decided message, not even SMFIC_UNKNOWN.
             return MilterClientReply(.suppressed)
         }
+        if let skipped = skipping {
+            // Postfix 3.12 skips the event before sending its macros.
+            if skipped == event { return MilterClientReply(.suppressed) }
+            skipping = nil
+        }
         if let macros {
+            // Macros go out even for events the filter turned off (Postfix does the same).
             enqueueMacros(macroStage ?? command.code, macros)
         }
         guard negotiated.mtaSends(event) else {
             return MilterClientReply(.notSent)
-        }
-        if let skipped = skipping {
-            if skipped == event { return MilterClientReply(.suppressed) }
-            skipping = nil
         }
         output.writeMilterCommand(command)
         guard negotiated.mtaAwaitsReply(event) else {
@@ -228,6 +231,11 @@ public final class MilterClientSession {
             skipping = event
         case .shutdown:
             connectionDecided = true
+        case .discard where event == .connect || event == .helo:
+            throw MilterProtocolError(
+                .unexpectedResponse,
+                "SMFIR_DISCARD at \(event == .connect ? "connect" : "HELO") (Postfix: a configuration error)"
+            )
         default:
             if event == .connect || event == .helo {
                 connectionDecided = true
@@ -304,6 +312,9 @@ public final class MilterClientSession {
                 }
                 return MilterClientReply(.replied(response), interim: interim)
             case .replyCode(let text):
+                if let refusal = SMTPReply.postfixRefusal(text) {
+                    throw MilterProtocolError(.malformedPayload, "SMFIR_REPLYCODE \"\(text)\": \(refusal)")
+                }
                 do {
                     _ = try SMTPReply(parsing: text)
                 } catch {

@@ -13,6 +13,11 @@ extension MilterServer {
         public var idleTimeout: TimeAmount
         /// How long a frame the MTA has started may take to arrive completely.
         public var readTimeout: TimeAmount
+        /// After graceful shutdown begins, how long open connections keep being served as usual.
+        /// One milter connection is one SMTP session: closing it early makes Postfix answer the
+        /// rest of that session with its default action. After this time a connection is closed
+        /// as soon as it is between messages.
+        public var shutdownDrainTimeout: TimeAmount
         /// Largest inbound frame (length field) accepted; 1 MiB by default.
         public var maximumFrameLength: Int
         /// While an end-of-message handler runs, send `SMFIR_PROGRESS` this often (`nil`: never).
@@ -41,6 +46,7 @@ extension MilterServer {
             maximumConnections: Int = 10_000,
             idleTimeout: TimeAmount = .seconds(7210),
             readTimeout: TimeAmount = .seconds(60),
+            shutdownDrainTimeout: TimeAmount = .seconds(30),
             maximumFrameLength: Int = MilterFrameDecoder.defaultMaximumFrameLength,
             progressInterval: TimeAmount? = .seconds(5),
             failureVerdict: MilterVerdict = .tempfail,
@@ -55,6 +61,7 @@ extension MilterServer {
             self.maximumConnections = maximumConnections
             self.idleTimeout = idleTimeout
             self.readTimeout = readTimeout
+            self.shutdownDrainTimeout = shutdownDrainTimeout
             self.maximumFrameLength = maximumFrameLength
             self.progressInterval = progressInterval
             self.failureVerdict = failureVerdict

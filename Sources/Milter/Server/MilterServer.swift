@@ -61,6 +61,13 @@ public struct MilterServer<Handler: MilterHandler>: Service, CustomStringConvert
             for (listener, _) in listeners { try? await listener.channel.close() }
             throw error
         }
+        if let files = OpenFileLimit.current, files < configuration.maximumConnections + 64 {
+            // Running out of descriptors does not stop the server (NIO backs off accepting for a
+            // second), but connections beyond the limit wait in the backlog or fail.
+            logger.warning(
+                "open-file limit \(files) is below the connection limit \(configuration.maximumConnections); raise it (ulimit -n, LimitNOFILE=)"
+            )
+        }
         let executors = EventLoopTaskExecutor.executors(for: configuration.eventLoopGroup)
         let counters = NIOLockedValueBox((nextID: UInt64(1), open: 0))
         let channels = listeners.map { $0.0.channel }
@@ -161,6 +168,7 @@ public struct MilterServer<Handler: MilterHandler>: Service, CustomStringConvert
         let watchdog = SessionWatchdog(
             idleTimeout: configuration.idleTimeout,
             readTimeout: configuration.readTimeout,
+            drainTimeout: configuration.shutdownDrainTimeout,
             eventLoop: channel.eventLoop,
             closeConnection: { channel.close(promise: nil) }
         )

@@ -100,8 +100,9 @@ struct MilterSessionDriver {
                         break
                     case .send(let response):
                         output.writeMilterResponse(response)
-                    case .abort:
+                    case .abort(let reply):
                         await handler.abort(macros: machine.macros)
+                        if let reply { output.writeMilterResponse(reply) }
                     case .deliver(let event, let abortFirst):
                         if abortFirst {
                             await handler.abort(macros: machine.macros)
@@ -155,7 +156,7 @@ struct MilterSessionDriver {
                 } else if pending.readerIndex > 1 << 16 {
                     pending.discardReadBytes()
                 }
-                if watchdog?.shutdownRequested == true, machine.isBetweenMessages, pending.readableBytes == 0 {
+                if watchdog?.shutdownDue == true, machine.isBetweenMessages, pending.readableBytes == 0 {
                     outcome = .shutdown
                     break reading
                 }

@@ -234,16 +234,21 @@ final class ChannelByteSource: ChannelInboundHandler, MilterByteSource, @uncheck
             throw error
         case .wait:
             return try await withUnsafeThrowingContinuation { continuation in
-                let now: Result<ByteBuffer?, any Error>? = lock.withLock {
+                let (now, resumeReading): (Result<ByteBuffer?, any Error>?, Bool) = lock.withLock {
                     if let buffered {
                         self.buffered = nil
-                        return .success(buffered)
+                        let resume = paused
+                        paused = false
+                        return (.success(buffered), resume)
                     }
                     if let end {
-                        return end.map { nil }
+                        return (end.map { nil }, false)
                     }
                     waiter = continuation
-                    return nil
+                    return (nil, false)
+                }
+                if resumeReading, let channel = context?.channel {
+                    channel.setOption(.autoRead, value: true).whenComplete { _ in }
                 }
                 if let now { continuation.resume(with: now) }
             }

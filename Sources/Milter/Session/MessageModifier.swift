@@ -84,8 +84,19 @@ public final class MessageModifier {
 
     /// Replaces the body (`SMFIR_REPLBODY`): the first call replaces, later calls append. The body
     /// uses CRLF line ends; it is sent in packets of at most the negotiated size (65,535).
+    /// - Throws: ``MessageModificationError`` when the replacement would be empty: Postfix refuses
+    ///   an empty `SMFIR_REPLBODY` packet ("no data in input packet"); use `"\r\n"` for an empty body.
     public func replaceBody(_ bytes: ByteBuffer) throws(MessageModificationError) {
         try check(.changeBody, "SMFIR_REPLBODY")
+        if bytes.readableBytes == 0 {
+            guard body != nil else {
+                throw MessageModificationError(
+                    .invalidValue,
+                    "an empty replacement body cannot be sent (Postfix refuses an empty SMFIR_REPLBODY); use \"\\r\\n\""
+                )
+            }
+            return
+        }
         if body == nil {
             body = bytes
             changes.append(.replacementBody)
@@ -128,9 +139,6 @@ public final class MessageModifier {
                 responses.append(response)
             case .replacementBody:
                 var rest = body ?? ByteBuffer()
-                if rest.readableBytes == 0 {
-                    responses.append(.replaceBody(rest))
-                }
                 while rest.readableBytes > 0 {
                     responses.append(.replaceBody(rest.readSlice(length: min(rest.readableBytes, negotiated.maximumPayload))!))
                 }

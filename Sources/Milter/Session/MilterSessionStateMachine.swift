@@ -53,8 +53,9 @@ public struct MilterSessionStateMachine {
         case send(MilterResponse)
         /// Call the handler (after its `abort` if `abortFirst`), then report with ``completed(_:)``.
         case deliver(Event, abortFirst: Bool)
-        /// Tell the handler the message was aborted; no reply.
-        case abort
+        /// Tell the handler the message was aborted, then send `reply` if there is one (a HELO or
+        /// MAIL inside an open message that the session answers itself).
+        case abort(reply: MilterResponse?)
         /// `QUIT`: end the connection (abort first when `abortFirst`).
         case close(abortFirst: Bool)
         /// `QUIT_NC`: close the handler (abort first when `abortFirst`) and start a new one.
@@ -89,6 +90,14 @@ public struct MilterSessionStateMachine {
     private var phase = Phase.idle
     /// A message is open for the handler: MAIL (or its stand-in) seen, no final verdict, no EOM.
     public private(set) var messageOpen = false
+    /// The MTA's transaction is open: MAIL seen and no EOM, ABORT, HELO or new MAIL since. The
+    /// filter's own verdicts do not close it: Postfix does not reset a transaction whose DATA was
+    /// refused, and the client may send more RCPT or DATA commands (smtpd.c).
+    private var envelopeOpen = false
+    /// A connect or HELO verdict of discard: every message of this connection is discarded.
+    private var discardMessages = false
+    /// The current message is being discarded by the session.
+    private var discardingMessage = false
     /// The repeated event the session answers by itself after a skip verdict.
     private var skipping: MilterEvents?
     /// The event handed to the handler and not yet completed.
@@ -148,10 +157,12 @@ public struct MilterSessionStateMachine {
         case .abort:
             skipping = nil
             phase = .idle
+            envelopeOpen = false
+            discardingMessage = false
             macros.clearMessage()
             if messageOpen {
                 messageOpen = false
-                return .abort
+                return .abort(reply: nil)
             }
             return .none
         case .quit:
@@ -160,6 +171,9 @@ public struct MilterSessionStateMachine {
         case .quitNewConnection:
             let abortFirst = messageOpen
             messageOpen = false
+            envelopeOpen = false
+            discardMessages = false
+            discardingMessage = false
             phase = .idle
             skipping = nil
             macros.removeAll()
@@ -183,6 +197,8 @@ public struct MilterSessionStateMachine {
             macros.clear(after: .mail)
             phase = .mail
             messageOpen = true
+            envelopeOpen = true
+            discardingMessage = discardMessages
             return deliver(.envelopeFrom(EnvelopeAddress(raw: sender, parameters: parameters)), abortFirst: abortFirst)
         case .recipient(let recipient, let parameters):
             return messageCommand(.recipient, command, .envelopeRecipient(EnvelopeAddress(raw: recipient, parameters: parameters)))
@@ -196,12 +212,19 @@ public struct MilterSessionStateMachine {
             return messageCommand(.body, command, .body(chunk))
         case .endOfMessage:
             guard connection == .connected else { return notConnected(command) }
-            guard phase != .idle || !negotiated.mtaSends(.envelopeFrom) else {
+            guard phase != .idle || envelopeOpen || !negotiated.mtaSends(.envelopeFrom) else {
                 return .violation(MilterProtocolError(.unexpectedCommand, "SMFIC_BODYEOB outside a message"))
             }
             macros.clear(after: .endOfMessage)
-            messageOpen = true
             skipping = nil
+            envelopeOpen = false
+            if discardingMessage {
+                discardingMessage = false
+                messageOpen = false
+                phase = .idle
+                return .send(.discard)
+            }
+            messageOpen = true
             pending = (nil, true)
             return .deliver(.endOfMessage, abortFirst: false)
         case .unknown(let line):
@@ -231,10 +254,20 @@ public struct MilterSessionStateMachine {
         guard awaitsReply else {
             return (nil, verdict != .continue)
         }
+        if verdict == .discard, kind == .connect || kind == .helo {
+            // Postfix refuses DISCARD at connect and HELO as a configuration error; the session
+            // answers continue and discards every message of the connection instead.
+            discardMessages = true
+            return (.continue, false)
+        }
         if endsMessage(verdict, at: kind) {
             phase = .idle
             messageOpen = false
             skipping = nil
+            if kind == .envelopeFrom {
+                // A refused MAIL leaves no transaction at the MTA.
+                envelopeOpen = false
+            }
         }
         return (verdict.response, false)
     }
@@ -255,11 +288,17 @@ public struct MilterSessionStateMachine {
 
     private mutating func messageCommand(_ target: Phase, _ command: MilterCommand, _ event: Event) -> Action {
         guard connection == .connected, let negotiated else { return notConnected(command) }
-        if phase == .idle {
+        if target <= .data, envelopeOpen, phase <= .data {
+            // Envelope commands while the transaction is open, including RCPT or DATA again
+            // after a refused DATA (Postfix does not reset the transaction then).
+            messageOpen = true
+        } else if phase == .idle {
             guard !negotiated.mtaSends(.envelopeFrom) else {
                 return .violation(MilterProtocolError(.unexpectedCommand, "\(command.code) outside a message (no SMFIC_MAIL)"))
             }
             messageOpen = true
+            envelopeOpen = true
+            discardingMessage = discardMessages
         } else if target < phase || (target == phase && !target.repeats) {
             return .violation(
                 MilterProtocolError(.unexpectedCommand, "\(command.code) after \(Self.name(of: phase)) in the same message")
@@ -275,8 +314,14 @@ public struct MilterSessionStateMachine {
         if skipping != nil, skipping != kind {
             skipping = nil
         }
+        if discardingMessage, ![.connect, .helo, .unknown].contains(kind) {
+            messageOpen = false
+            let reply: MilterResponse? = awaitsReply ? .discard : nil
+            return abortFirst ? .abort(reply: reply) : (reply.map { .send($0) } ?? .none)
+        }
         if skipping == kind || !negotiated.deliveredEvents.contains(kind) {
-            return abortFirst ? .abort : (awaitsReply ? .send(.continue) : .none)
+            let reply: MilterResponse? = awaitsReply ? .continue : nil
+            return abortFirst ? .abort(reply: reply) : (reply.map { .send($0) } ?? .none)
         }
         pending = (kind, awaitsReply)
         return .deliver(event, abortFirst: abortFirst)
@@ -286,6 +331,8 @@ public struct MilterSessionStateMachine {
     private mutating func closeOpenMessage() -> Bool {
         let wasOpen = messageOpen
         messageOpen = false
+        envelopeOpen = false
+        discardingMessage = false
         phase = .idle
         skipping = nil
         return wasOpen

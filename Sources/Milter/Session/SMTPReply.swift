@@ -105,27 +105,55 @@ public struct SMTPReply: Hashable, Sendable, CustomStringConvertible {
     /// Whether this is a temporary (4xx) reply: sent as tempfail; 5xx is a reject.
     public var isTemporary: Bool { code < 500 }
 
-    /// The text for `SMFIR_REPLYCODE`: every line `code[-| ][enhanced ]text`, joined by CRLF,
+    /// The enhanced code sent on the wire: the given one, else `x.0.0` of the reply's class (as
+    /// libmilter's `smfi_setmlreply` does). Postfix before 3.12 refuses a reply whose fifth
+    /// character is not the reply class digit, so a reply always carries one.
+    public var wireEnhancedCode: String {
+        enhancedCode ?? "\(code / 100).0.0"
+    }
+
+    /// The text for `SMFIR_REPLYCODE`: every line `code[-| ]enhanced text`, joined by CRLF,
     /// `%` doubled. (The NUL terminator is added by the encoder.)
     public var wireText: String {
         var out = ""
+        let enhanced = wireEnhancedCode
         for (number, line) in lines.enumerated() {
             if number > 0 { out += "\r\n" }
             out += String(code)
             out += number == lines.count - 1 ? " " : "-"
-            if let enhancedCode {
-                out += enhancedCode
-                out += " "
-            }
+            out += enhanced
+            out += " "
             out += line.replacingOccurrences(of: "%", with: "%%")
         }
         return out
     }
 
+    /// Why Postfix would refuse this `SMFIR_REPLYCODE` text, or `nil` when it accepts it: every
+    /// line `[45]dd` then `-` (all but the last) or a space (the last), then an enhanced code whose
+    /// class digit is the reply's (`milter8.c`; 3.12 checks every line, older releases the first).
+    public static func postfixRefusal(_ text: String) -> String? {
+        let lines = text.replacingCRLF().split(separator: "\n", omittingEmptySubsequences: false)
+        for (number, line) in lines.enumerated() {
+            let bytes = Array(line.utf8)
+            guard bytes.count >= 5, bytes[0] == UInt8(ascii: "4") || bytes[0] == UInt8(ascii: "5"),
+                bytes[1...2].allSatisfy({ $0 >= 48 && $0 <= 57 })
+            else {
+                return "line \(number + 1) does not start with a 4xx/5xx code"
+            }
+            guard bytes[3] == (number == lines.count - 1 ? UInt8(ascii: " ") : UInt8(ascii: "-")) else {
+                return "line \(number + 1) has the wrong continuation mark"
+            }
+            guard bytes[4] == bytes[0] else {
+                return "line \(number + 1) has no enhanced status code of the reply's class"
+            }
+        }
+        return nil
+    }
+
     /// The reply as an SMTP client would read it, lines joined by `\n`, `%` not doubled.
     public var description: String {
         lines.enumerated().map { number, line in
-            "\(code)\(number == lines.count - 1 ? " " : "-")\(enhancedCode.map { $0 + " " } ?? "")\(line)"
+            "\(code)\(number == lines.count - 1 ? " " : "-")\(wireEnhancedCode) \(line)"
         }.joined(separator: "\n")
     }
 
