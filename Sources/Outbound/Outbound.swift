@@ -1,0 +1,2 @@
+/// Placeholder removed as the library grows.
+enum OutboundPlaceholder {}
