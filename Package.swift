@@ -149,6 +149,7 @@ let package = Package(
             dependencies: [
                 "MailMessage",
                 "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings

@@ -1,0 +1,59 @@
+/// Writes an entity tree back out: unchanged pieces byte for byte, generated pieces with CRLF.
+public enum MIMESerializer {
+    /// Calls `write` with consecutive pieces of the serialised entity (no full copy is made, so
+    /// spooled parts stream).
+    public static func write(_ entity: MIMEEntity, to write: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let tracker = LastByte()
+        try emit(entity, tracker) { piece in
+            guard !piece.isEmpty else { return }
+            tracker.value = piece[piece.count - 1]
+            try write(piece)
+        }
+    }
+
+    private final class LastByte {
+        var value: UInt8?
+    }
+
+    private static func emit(_ entity: MIMEEntity, _ lastByte: LastByte, _ write: (UnsafeRawBufferPointer) throws -> Void) throws {
+        for field in entity.header.fields { try field.raw.withUnsafeBytes(write) }
+        try entity.headerTerminator.withUnsafeBytes(write)
+        switch entity.body {
+        case .leaf(let leaf):
+            try leaf.raw.forEachChunk(write)
+        case .multipart(let multipart):
+            try multipart.preamble.forEachChunk(write)
+            for part in multipart.parts {
+                // A delimiter starts a line: only generated content can lack the line break.
+                if let last = lastByte.value, last != 0x0A { try [UInt8]([13, 10]).withUnsafeBytes(write) }
+                try part.delimiterLine.withUnsafeBytes(write)
+                try emit(part.entity, lastByte, write)
+            }
+            if multipart.epilogue.count > 0 {
+                if let last = lastByte.value, last != 0x0A { try [UInt8]([13, 10]).withUnsafeBytes(write) }
+                try multipart.epilogue.forEachChunk(write)
+            }
+        case .message(let encapsulated):
+            try emit(encapsulated.entity, lastByte, write)
+        }
+    }
+
+    /// The serialised bytes in memory.
+    public static func bytes(_ entity: MIMEEntity) throws -> [UInt8] {
+        var output = [UInt8]()
+        try write(entity) { output.append(contentsOf: $0) }
+        return output
+    }
+}
+
+extension MailMessage {
+    /// The message bytes (CRLF for generated pieces; untouched pieces as received).
+    public func serialized() throws -> [UInt8] {
+        try MIMESerializer.bytes(root)
+    }
+
+    /// Streams the message bytes to `write`.
+    public func write(to write: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try MIMESerializer.write(root, to: write)
+    }
+}

@@ -1,0 +1,437 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An incremental MIME parser: feed it the message in chunks of any size (the milter's body
+/// chunks, a file read in blocks), then ``finish()`` returns the ``MailMessage``.
+///
+/// It never fails on bad input — every malformation is recovered and reported as a
+/// ``MessageWarning`` — and only throws ``SpoolError`` when a spool file cannot be written. Work is
+/// linear in the input; large parts go to spool files so memory does not grow with message size.
+public final class MIMEStreamParser {
+    private let options: MIMEParserOptions
+    private var budget: MemoryBudget
+    private var stack: [OpenEntity] = []
+    private var root: MIMEEntity?
+    private var pending: [UInt8] = []
+    private var inLongLine = false
+    private var longLineLength = 0
+    private var previousLineBreak = 0
+    private var openBoundaries = 0
+    private var partCount = 1
+    private var crlfLines = 0
+    private var lfLines = 0
+    private var longestBodyLine = 0
+    private var nulParts = 0
+    private var warnings = Warnings()
+
+    /// A parser for one message.
+    public init(options: MIMEParserOptions = MIMEParserOptions()) {
+        self.options = options
+        budget = MemoryBudget(partThreshold: options.spoolThreshold, messageLimit: options.memoryLimit, spoolDirectory: options.spoolDirectory)
+        stack.append(OpenEntity(depth: 0, defaultContentType: .plainText))
+    }
+
+    /// Feeds the next bytes.
+    public func feed(_ chunk: UnsafeRawBufferPointer) throws {
+        guard let base = chunk.baseAddress else { return }
+        var offset = 0
+        while offset < chunk.count {
+            guard let found = memchr(base + offset, 0x0A, chunk.count - offset) else {
+                pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[offset...]))
+                if pending.count > options.maxLineBuffer { try flushLongLine() }
+                return
+            }
+            let end = UnsafeRawPointer(found) - base + 1
+            if pending.isEmpty {
+                try processLine(UnsafeRawBufferPointer(rebasing: chunk[offset..<end]), complete: true)
+            } else {
+                pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[offset..<end]))
+                let line = pending
+                pending.removeAll(keepingCapacity: true)
+                try line.withUnsafeBytes { raw in try processLine(raw, complete: true) }
+            }
+            offset = end
+        }
+    }
+
+    /// Feeds the next bytes.
+    public func feed(_ bytes: some Collection<UInt8>) throws {
+        let array = Array(bytes)
+        try array.withUnsafeBytes { raw in try feed(raw) }
+    }
+
+    /// Ends the input and returns the message.
+    public func finish() throws -> MailMessage {
+        if !pending.isEmpty {
+            let line = pending
+            pending = []
+            try line.withUnsafeBytes { raw in try processLine(raw, complete: false) }
+        }
+        previousLineBreak = 0
+        while !stack.isEmpty { try finishTop(byDelimiter: false) }
+        if lfLines > 0 && crlfLines == 0 { warnings.add(.bareLFLineEndings, .info, "every line ends in LF") }
+        if longestBodyLine > 998 { warnings.add(.bodyLineTooLong, .warning, "max line \(longestBodyLine) octets") }
+        if nulParts > 0 { warnings.add(.nulInBody, .warning, "\(nulParts) text part\(nulParts == 1 ? "" : "s")") }
+        guard let root else { preconditionFailure("the root entity is always finished last") }
+        return MailMessage(root: root, parseWarnings: warnings.list, spooledParts: budget.spooledParts)
+    }
+
+    // MARK: - Lines
+
+    private func flushLongLine() throws {
+        let fragment = pending
+        pending.removeAll(keepingCapacity: true)
+        try fragment.withUnsafeBytes { raw in
+            if !inLongLine {
+                inLongLine = true
+                longLineLength = 0
+                // The start of the line still gets the usual treatment (it is no delimiter: too long).
+                try route(raw, countsAsLine: false)
+            } else {
+                try append(raw)
+            }
+        }
+        longLineLength += fragment.count
+    }
+
+    private func processLine(_ line: UnsafeRawBufferPointer, complete: Bool) throws {
+        var lineBreak = 0
+        if complete {
+            if line.count >= 2 && line[line.count - 2] == 0x0D {
+                lineBreak = 2
+                crlfLines += 1
+            } else {
+                lineBreak = 1
+                lfLines += 1
+            }
+        }
+        if inLongLine {
+            inLongLine = false
+            longLineLength += line.count - lineBreak
+            if let top = stack.last, !top.inHeader { longestBodyLine = max(longestBodyLine, longLineLength) }
+            try append(line)
+        } else {
+            try route(line, countsAsLine: true)
+        }
+        previousLineBreak = lineBreak
+    }
+
+    /// Decides what a line is: a delimiter, a header line, or body content.
+    private func route(_ line: UnsafeRawBufferPointer, countsAsLine: Bool) throws {
+        if countsAsLine, line.count >= 2, line[0] == 0x2D, line[1] == 0x2D {
+            if openBoundaries > 0, let (index, isClose) = matchDelimiter(line) {
+                try handleDelimiter(line, multipartAt: index, isClose: isClose)
+                return
+            }
+            if let top = stack.last, !top.inHeader, let multipart = top.multipart, multipart.boundary == nil,
+                multipart.parts.isEmpty, let sniffed = sniffBoundary(line)
+            {
+                multipart.boundary = sniffed
+                openBoundaries += 1
+                warnings.add(.missingBoundaryParameter, .warning, "recovered delimiter '--\(String(decoding: sniffed, as: UTF8.self))' by sniffing")
+                try handleDelimiter(line, multipartAt: stack.count - 1, isClose: false)
+                return
+            }
+        }
+        guard let top = stack.last else { return }
+        if top.inHeader {
+            if isBlank(line) {
+                top.terminator = Array(line)
+                try endHeader(top)
+                return
+            }
+            if top.headerBytes.count + line.count > options.maxHeaderBytes {
+                warnings.add(.headerTooLarge, .warning, "header block over \(options.maxHeaderBytes) bytes")
+                try endHeader(top)
+                try append(line)
+                return
+            }
+            if !countsAsLine || isHeaderLine(line, first: top.headerBytes.isEmpty) {
+                top.headerBytes.append(contentsOf: line)
+                return
+            }
+            // Not a header line: the header ends here and the line is read again as body (it
+            // may be a delimiter of the multipart whose header just ended).
+            try endHeader(top)
+            try route(line, countsAsLine: countsAsLine)
+            return
+        }
+        if countsAsLine {
+            var length = line.count
+            if length > 0 && line[length - 1] == 0x0A { length -= 1 }
+            if length > 0 && line[length - 1] == 0x0D { length -= 1 }
+            longestBodyLine = max(longestBodyLine, length)
+        }
+        try append(line)
+    }
+
+    /// Appends body content to the innermost open entity.
+    private func append(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let top = stack.last else { return }
+        if top.inHeader {
+            top.headerBytes.append(contentsOf: bytes)
+            return
+        }
+        switch top.kind {
+        case .leaf(let accumulator):
+            if top.isText && !top.sawNUL && memchr(bytes.baseAddress!, 0, bytes.count) != nil {
+                top.sawNUL = true
+                nulParts += 1
+            }
+            try accumulator.append(bytes, budget: &budget)
+        case .multipart(let multipart):
+            if multipart.isClosed {
+                try multipart.epilogue.append(bytes, budget: &budget)
+            } else {
+                try multipart.preamble.append(bytes, budget: &budget)
+            }
+        case .message, .pending:
+            break
+        }
+    }
+
+    private func isBlank(_ line: UnsafeRawBufferPointer) -> Bool {
+        (line.count == 1 && line[0] == 0x0A) || (line.count == 2 && line[0] == 0x0D && line[1] == 0x0A) || line.isEmpty
+    }
+
+    /// A field line (`name:`), a continuation line, or — at the very top — an mbox `From ` line.
+    private func isHeaderLine(_ line: UnsafeRawBufferPointer, first: Bool) -> Bool {
+        guard let byte = line.first else { return false }
+        if byte == 0x20 || byte == 0x09 { return !first || stack.count == 1 }
+        for (index, c) in line.enumerated() {
+            if c == UInt8(ascii: ":") { return index > 0 }
+            if c <= 0x20 || c >= 0x7F { return false }
+        }
+        return false
+    }
+
+    // MARK: - Delimiters
+
+    private func matchDelimiter(_ line: UnsafeRawBufferPointer) -> (Int, Bool)? {
+        var index = stack.count - 1
+        while index >= 0 {
+            if let multipart = stack[index].multipart, !multipart.isClosed, let boundary = multipart.boundary,
+                let isClose = Self.delimiter(line, matches: boundary)
+            {
+                return (index, isClose)
+            }
+            index -= 1
+        }
+        return nil
+    }
+
+    /// `--boundary[--][whitespace]` and a line break: `nil` when it is not that delimiter, else
+    /// whether it is the close delimiter.
+    static func delimiter(_ line: UnsafeRawBufferPointer, matches boundary: [UInt8]) -> Bool? {
+        let count = boundary.count
+        guard line.count >= count + 2 else { return nil }
+        for index in 0..<count where line[index + 2] != boundary[index] { return nil }
+        var position = count + 2
+        var isClose = false
+        if position + 1 < line.count, line[position] == 0x2D, line[position + 1] == 0x2D {
+            isClose = true
+            position += 2
+        }
+        while position < line.count {
+            let byte = line[position]
+            guard byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A else { return nil }
+            position += 1
+        }
+        return isClose
+    }
+
+    private func sniffBoundary(_ line: UnsafeRawBufferPointer) -> [UInt8]? {
+        var end = line.count
+        while end > 2, [0x20, 0x09, 0x0D, 0x0A].contains(line[end - 1]) { end -= 1 }
+        guard end > 2, end - 2 <= 200 else { return nil }
+        var candidate = Array(line[2..<end])
+        if candidate.count > 2, candidate.suffix(2) == [0x2D, 0x2D] { candidate.removeLast(2) }
+        return candidate.isEmpty ? nil : candidate
+    }
+
+    private func handleDelimiter(_ line: UnsafeRawBufferPointer, multipartAt index: Int, isClose: Bool) throws {
+        if !isClose && partCount >= options.maxParts {
+            if !warnings.has(.manyParts) { warnings.add(.manyParts, .warning, "more than \(options.maxParts) parts; the rest is kept unsplit") }
+            try append(line)
+            return
+        }
+        while stack.count - 1 > index { try finishTop(byDelimiter: true) }
+        guard let container = stack.last, let multipart = container.multipart else { return }
+        if isClose {
+            multipart.isClosed = true
+            openBoundaries -= 1
+            try multipart.epilogue.append(line, budget: &budget)
+            return
+        }
+        multipart.currentDelimiter = Array(line)
+        let isDigest = container.contentType.subtype == "digest"
+        stack.append(OpenEntity(depth: container.depth + 1, defaultContentType: isDigest ? .messageRFC822 : .plainText))
+        partCount += 1
+    }
+
+    // MARK: - Entities
+
+    private func endHeader(_ entity: OpenEntity) throws {
+        entity.inHeader = false
+        let header = MessageHeader(parsing: entity.headerBytes)
+        entity.header = header
+        entity.headerBytes = []
+        for name in ["Content-Type", "Content-Transfer-Encoding", "Content-Disposition"] {
+            let count = header.all(name).count
+            if count > 1 { warnings.add(.duplicateHeader, .warning, "\(name) appears \(count) times\(stack.count == 1 ? " at top level" : "")") }
+        }
+        for field in header.fields {
+            let longest = field.longestLine
+            if longest > 998 { warnings.add(.headerLineTooLong, .warning, "\(field.name) line \(longest) octets") }
+        }
+        let contentType = MIMEEntity.effectiveContentType(header, default: entity.defaultContentType)
+        entity.contentType = contentType
+        let canNest = entity.depth < options.maxDepth
+        if contentType.isMultipart {
+            if canNest {
+                let boundary = contentType.boundary
+                entity.kind = .multipart(MultipartBuilder(boundary: boundary))
+                if boundary != nil { openBoundaries += 1 }
+                return
+            }
+            flagDeepNesting()
+        } else if contentType.type == "message" && (contentType.subtype == "rfc822" || contentType.subtype == "global") {
+            let encoding = TransferEncoding(headerValue: header["Content-Transfer-Encoding"].map { $0.valueString })
+            if encoding.isIdentity {
+                if canNest {
+                    entity.kind = .message
+                    stack.append(OpenEntity(depth: entity.depth + 1, defaultContentType: .plainText))
+                    partCount += 1
+                    return
+                }
+                flagDeepNesting()
+            }
+        }
+        entity.kind = .leaf(BodyAccumulator())
+        entity.isText = contentType.type == "text"
+    }
+
+    private func flagDeepNesting() {
+        if !warnings.has(.deepNesting) {
+            warnings.add(.deepNesting, .warning, "more than \(options.maxDepth) nesting levels; deeper parts are kept opaque")
+        }
+    }
+
+    /// Closes the innermost open entity and attaches it to its parent.
+    private func finishTop(byDelimiter: Bool) throws {
+        guard let entity = stack.last else { return }
+        if entity.inHeader {
+            try endHeader(entity)
+            // A message/rfc822 whose header just ended pushed its (empty) encapsulated message.
+            if stack.last !== entity { try finishTop(byDelimiter: byDelimiter) }
+        }
+        stack.removeLast()
+        let lineBreak = byDelimiter ? previousLineBreak : 0
+        let body: MIMEBody
+        switch entity.kind {
+        case .leaf(let accumulator):
+            let raw = try accumulator.finish()
+            body = .leaf(LeafBody(raw: raw, delimiterLineBreak: raw.count >= lineBreak ? lineBreak : 0))
+        case .multipart(let multipart):
+            if multipart.boundary != nil && !multipart.isClosed {
+                openBoundaries -= 1
+                warnings.add(.missingFinalBoundary, .warning, "no --boundary-- before end of input")
+            }
+            if multipart.boundary == nil && !warnings.has(.missingBoundaryParameter) {
+                warnings.add(.missingBoundaryParameter, .warning, "multipart without boundary; no delimiter found")
+            }
+            body = .multipart(
+                MultipartBody(
+                    boundary: multipart.boundary ?? [],
+                    preamble: try multipart.preamble.finish(),
+                    parts: multipart.parts,
+                    epilogue: try multipart.epilogue.finish(),
+                    isClosed: multipart.isClosed
+                )
+            )
+        case .message:
+            guard let encapsulated = entity.encapsulated else { preconditionFailure("message without its encapsulated entity") }
+            body = .message(EncapsulatedMessage(entity: encapsulated, delimiterLineBreak: lineBreak))
+        case .pending:
+            body = .leaf(LeafBody(raw: .empty))
+        }
+        let finished = MIMEEntity(header: entity.header, headerTerminator: entity.terminator, body: body, defaultContentType: entity.defaultContentType)
+        guard let parent = stack.last else {
+            root = finished
+            return
+        }
+        switch parent.kind {
+        case .multipart(let multipart):
+            multipart.parts.append(DelimitedPart(delimiterLine: multipart.currentDelimiter, entity: finished))
+        case .message:
+            parent.encapsulated = finished
+        default:
+            break
+        }
+    }
+}
+
+/// An entity still being parsed.
+private final class OpenEntity {
+    enum Kind {
+        case pending
+        case leaf(BodyAccumulator)
+        case multipart(MultipartBuilder)
+        case message
+    }
+
+    let depth: Int
+    let defaultContentType: ContentType
+    var inHeader = true
+    var headerBytes: [UInt8] = []
+    var terminator: [UInt8] = []
+    var header = MessageHeader()
+    var contentType: ContentType
+    var kind = Kind.pending
+    var encapsulated: MIMEEntity?
+    var isText = false
+    var sawNUL = false
+
+    init(depth: Int, defaultContentType: ContentType) {
+        self.depth = depth
+        self.defaultContentType = defaultContentType
+        self.contentType = defaultContentType
+    }
+
+    var multipart: MultipartBuilder? {
+        if case .multipart(let builder) = kind { return builder }
+        return nil
+    }
+}
+
+private final class MultipartBuilder {
+    var boundary: [UInt8]?
+    let preamble = BodyAccumulator()
+    let epilogue = BodyAccumulator()
+    var parts: [DelimitedPart] = []
+    var currentDelimiter: [UInt8] = []
+    var isClosed = false
+
+    init(boundary: [UInt8]?) {
+        self.boundary = boundary
+    }
+}
+
+/// Warnings in the order found, one per code and detail.
+struct Warnings {
+    private(set) var list: [MessageWarning] = []
+
+    mutating func add(_ code: MessageWarning.Code, _ severity: MessageWarning.Severity, _ detail: String) {
+        let warning = MessageWarning(code, severity, detail)
+        if !list.contains(warning) { list.append(warning) }
+    }
+
+    func has(_ code: MessageWarning.Code) -> Bool {
+        list.contains { $0.code == code }
+    }
+}

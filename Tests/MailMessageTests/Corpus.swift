@@ -1,0 +1,38 @@
+import Foundation
+import TestSupport
+
+/// The shared test corpus (`../shared/corpus`): 48 stored messages and the facts a correct
+/// parser must extract (`manifest.json`).
+enum Corpus {
+    static var directory: URL {
+        if let dir = ProcessInfo.processInfo.environment["SEKISHO_CORPUS"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
+        return TestEnvironment.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+    }
+
+    nonisolated(unsafe) static let manifest: [[String: Any]] = {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent("manifest.json")),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let messages = object["messages"] as? [[String: Any]]
+        else { return [] }
+        return messages
+    }()
+
+    /// Ids of the stored messages.
+    static let storedIDs: [String] = manifest.filter { ($0["generated_on_demand"] as? Bool) != true }.compactMap { $0["id"] as? String }
+
+    /// Ids generated on demand (large).
+    static let generatedIDs: [String] = manifest.filter { ($0["generated_on_demand"] as? Bool) == true }.compactMap { $0["id"] as? String }
+
+    static func entry(_ id: String) -> [String: Any] {
+        manifest.first { $0["id"] as? String == id } ?? [:]
+    }
+
+    static func bytes(_ id: String) throws -> [UInt8] {
+        let file = entry(id)["file"] as? String ?? ""
+        return [UInt8](try Data(contentsOf: directory.appendingPathComponent(file)))
+    }
+
+    static func path(_ id: String) -> String {
+        directory.appendingPathComponent(entry(id)["file"] as? String ?? "").path
+    }
+}
