@@ -89,6 +89,7 @@ let package = Package(
                 "Milter",
                 "MailMessage",
                 "Outbound",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -5,8 +5,8 @@ import ArgumentParser
 struct Sekisho: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sekisho",
-        abstract: "Sekisho mail gateway tool: test milters, run benchmarks.",
-        subcommands: [MilterTestCommand.self, BenchCommand.self]
+        abstract: "Sekisho mail gateway tool: test milters, inspect messages, run benchmarks.",
+        subcommands: [MilterTestCommand.self, InspectCommand.self, BenchCommand.self]
     )
 }
 
@@ -15,6 +15,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks.",
-        subcommands: [BenchMilterCommand.self, BenchConnectionsCommand.self]
+        subcommands: [BenchMilterCommand.self, BenchConnectionsCommand.self, BenchMIMECommand.self]
     )
 }
