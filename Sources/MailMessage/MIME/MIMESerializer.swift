@@ -23,18 +23,37 @@ public enum MIMESerializer {
             try leaf.raw.forEachChunk(write)
         case .multipart(let multipart):
             try multipart.preamble.forEachChunk(write)
+            var pendingBreak = false
             for part in multipart.parts {
-                // A delimiter starts a line: only generated content can lack the line break.
-                if let last = lastByte.value, last != 0x0A { try [UInt8]([13, 10]).withUnsafeBytes(write) }
+                try lineBreakBeforeDelimiter(pendingBreak, lastByte, write)
                 try part.delimiterLine.withUnsafeBytes(write)
                 try emit(part.entity, lastByte, write)
+                pendingBreak = contentRunsToEnd(part.entity)
             }
             if multipart.epilogue.count > 0 {
-                if let last = lastByte.value, last != 0x0A { try [UInt8]([13, 10]).withUnsafeBytes(write) }
+                try lineBreakBeforeDelimiter(pendingBreak, lastByte, write)
                 try multipart.epilogue.forEachChunk(write)
             }
         case .message(let encapsulated):
             try emit(encapsulated.entity, lastByte, write)
+        }
+    }
+
+    /// A delimiter starts a line, and the line break before it belongs to the delimiter (RFC 2046):
+    /// a part whose content runs to its very end (a generated part, or a body moved from the top
+    /// level) needs one written, or its last line break would be read as the delimiter's.
+    private static func lineBreakBeforeDelimiter(_ pending: Bool, _ lastByte: LastByte, _ write: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if pending || (lastByte.value != nil && lastByte.value != 0x0A) {
+            try [UInt8]([13, 10]).withUnsafeBytes(write)
+        }
+    }
+
+    /// Whether the entity's content has no delimiter line break of its own at the end.
+    private static func contentRunsToEnd(_ entity: MIMEEntity) -> Bool {
+        switch entity.body {
+        case .leaf(let leaf): leaf.delimiterLineBreak == 0 && leaf.raw.count > 0
+        case .message(let encapsulated): encapsulated.delimiterLineBreak == 0
+        case .multipart: false
         }
     }
 
