@@ -118,6 +118,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // libFuzzer entry point for the MIME parser, decoders and rewrites (docs/fuzzing.md).
+        .executableTarget(
+            name: "mime-fuzz",
+            dependencies: ["MailMessage"],
+            swiftSettings: strictSettings
+        ),
         // Helpers the integration tests share: a private Postfix, an SMTP client, log capture, processes.
         .target(
             name: "TestSupport",
