@@ -18,7 +18,8 @@ struct FuzzReplayTests {
             .filter { $0.hasSuffix(".eml") }
             .map { Corpus.directory.appendingPathComponent($0).path }
             .filter { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0) < 200_000 }
-        let result = try await ProcessRunner.run(binary, [fixtures] + corpus, timeout: 300)
+        let crashes = TestEnvironment.packageRoot.appendingPathComponent("Fuzz/mime-seeds").path
+        let result = try await ProcessRunner.run(binary, [fixtures, crashes] + corpus, timeout: 300)
         #expect(result.status == 0, "\(result.output)\(result.error)")
         #expect(result.output.contains("replayed"))
     }

@@ -58,8 +58,7 @@ public struct QuotedPrintableDecoder: Sendable {
                         index += 1
                         continue
                     }
-                    if index + 2 < trimmedEnd + 1, index + 2 <= trimmedEnd,
-                        let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2])
+                    if index + 2 < trimmedEnd, let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2])
                     {
                         output.append(high << 4 | low)
                         index += 3
