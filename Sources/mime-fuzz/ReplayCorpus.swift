@@ -25,7 +25,10 @@ struct MIMEFuzz {
                 throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path])
             }
             let files = isDirectory.boolValue
-                ? try FileManager.default.contentsOfDirectory(atPath: path).sorted().map { "\(path)/\($0)" }
+                ? try FileManager.default.contentsOfDirectory(atPath: path).sorted().map { "\(path)/\($0)" }.filter { file in
+                    var nested: ObjCBool = false
+                    return FileManager.default.fileExists(atPath: file, isDirectory: &nested) && !nested.boolValue
+                }
                 : [path]
             for file in files {
                 let data = try Data(contentsOf: URL(fileURLWithPath: file))

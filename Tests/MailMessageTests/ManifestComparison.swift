@@ -40,6 +40,9 @@ enum ManifestComparison {
         for word in expected["body_text_contains"] as? [String] ?? [] {
             check("body_text_contains", text.contains(word), "missing \(word.debugDescription)")
         }
+        for word in expected["body_text_not_contains"] as? [String] ?? [] {
+            check("body_text_not_contains", !text.contains(word), "contains \(word.debugDescription)")
+        }
         // Attachments.
         let gotAttachments = actual["attachments"] as? [[String: Any]] ?? []
         var wantAttachments = expected["attachments"] as? [[String: Any]] ?? []

@@ -35,6 +35,7 @@ public enum TextDecoder {
             return decodeISO2022JP(array, notes: &notes)
         case .iconv(let name):
             if name == "CP932" && containsCP932Extensions(array) { notes.supersetNeeded = true }
+            if name == "EUC-JP-MS" && !charset.label.contains("ms") && containsEUCJPMSExtensions(array) { notes.supersetNeeded = true }
             guard let result = Iconv.decodeToUTF8(array, from: name) else {
                 notes.unknownCharset = true
                 return decodeRaw(array, notes: &notes)
@@ -96,6 +97,21 @@ public enum TextDecoder {
         }
         notes.invalidSequences += result.invalidSequences + transcoded.invalidBytes
         return String(decoding: result.bytes, as: UTF8.self)
+    }
+
+    /// NEC row 13 (0xAD lead) and the NEC-selected IBM rows 89–92 (0xF9–0xFC lead) in EUC-JP:
+    /// characters only EUC-JP-MS has.
+    static func containsEUCJPMSExtensions(_ bytes: [UInt8]) -> Bool {
+        var index = 0
+        while index + 1 < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x80 { index += 1; continue }
+            if byte == 0x8E { index += 2; continue }  // half-width katakana
+            if byte == 0x8F { index += 3; continue }  // JIS X 0212
+            if byte == 0xAD || (0xF9...0xFC).contains(byte) { return true }
+            index += 2
+        }
+        return false
     }
 
     /// NEC row 13 (0x87xx), NEC-selected IBM extensions (0xED/0xEE) and IBM extensions

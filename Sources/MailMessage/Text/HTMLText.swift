@@ -79,7 +79,7 @@ public enum HTMLText {
     private static func normalizeWhitespace(_ text: String) -> String {
         var lines = [String]()
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let collapsed = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\u{A0}" }).joined(separator: " ")
+            let collapsed = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
             if collapsed.isEmpty && (lines.last?.isEmpty ?? true) { continue }
             lines.append(collapsed)
         }

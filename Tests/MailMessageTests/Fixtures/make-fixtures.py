@@ -886,12 +886,18 @@ def write_all(out):
 # Places where CPython's email package (3.11) is known to extract something else. Every one must be
 # listed here with the reason; anything else makes --check fail.
 KNOWN_PYTHON_DIFFERENCES = {
-    ("04", "subject"): "Python's euc_jp codec rejects NEC row 13 (0xADA1...), the encoded-words stay undecoded "
-                       "or become surrogate escapes.",
-    ("04", "from"): "Same as subject: NEC row 13 in the EUC-JP display name.",
-    ("04", "body_text_contains"): "Body decoded with euc_jp and errors=replace: ①②㈱ become U+FFFD.",
+    ("02", "attachment[4]"): "CPython decodes each RFC 2231 continuation segment on its own (euc-kr, with "
+                             "surrogateescape), so the Hangul character split across filename*0*/filename*1* "
+                             "is lost; the segments must be joined as bytes first (README point 4).",
+    ("04", "subject"): "Python's euc_jp codec has no NEC row 13; with errors=replace it skips only the lead byte "
+                       "0xAD and resynchronises on the trail byte, so ① and the following character become "
+                       "mojibake (not just U+FFFD).",
+    ("04", "from"): "Same as subject: NEC row 13 in the EUC-JP display name (surrogate escapes and mojibake).",
+    ("04", "body_text_contains"): "Same decoder problem in the body: '①日本語' comes out as '\ufffd\u2018\ufffd本語', so "
+                                  "even the plain JIS X 0208 words next to ①②㈱ are lost.",
     ("05", "body_text_not_contains"): "The cross-check strips tags with a regex (like the corpus generator); "
-                                      "script/style/comment content stays in CPython's text.",
+                                      "script/style content stays in that text. An html.parser-based "
+                                      "extractor that skips <script>/<style> has no leak.",
     ("07", "from"): "Raw UTF-8 in address headers becomes surrogate escapes in Python's address parser.",
     ("07", "to"): "Same as From.",
     ("07", "cc"): "Same as From.",
@@ -899,6 +905,7 @@ KNOWN_PYTHON_DIFFERENCES = {
 KNOWN_ICONV_DIFFERENCES = {
     ("04", "1"): "glibc EUC-JP rejects NEC row 13 (0xADA1); EUC-JP-MS decodes it (charset_superset_needed).",
     ("04", "subject"): "Same: the EUC-JP encoded-words need EUC-JP-MS.",
+    ("04", "from"): "Same: the EUC-JP display name needs EUC-JP-MS.",
 }
 
 
@@ -1082,9 +1089,14 @@ def check_one(path, exp):
         missing = [w for w in exp["body_text_contains"] if w not in "\n".join(itexts)]
         if missing:
             iconv_notes["body_text_contains"] = "missing %s" % missing
-        hv = iconv_rfc2047(raw.split(b"\r\n\r\n", 1)[0], "subject")
+        top = raw.split(b"\r\n\r\n", 1)[0]
+        hv = iconv_rfc2047(top, "subject")
         if hv is not None and hv != exp["subject"]:
             iconv_notes["subject"] = "decodes to %r" % hv
+        for h in ("from", "to", "cc"):
+            hv = iconv_rfc2047(top, h)
+            if hv is not None and b"=?" in top and any(a["name"] not in hv for a in exp[h]):
+                iconv_notes[h] = "decodes to %r" % hv
     return diffs, iconv_notes, m
 
 
@@ -1093,7 +1105,7 @@ def iconv_rfc2047(header_block, name):
     charset joined as bytes first). Returns None when there is no such header or no iconv."""
     if not shutil.which("iconv"):
         return None
-    mt = re.search(rb"(?im)^" + name.encode() + rb":[ \t]?((?:.*)(?:\r\n[ \t].*)*)", header_block)
+    mt = re.search(rb"(?im)^" + name.encode() + rb":[ \t]?([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", header_block)
     if not mt:
         return None
     value = re.sub(rb"\r\n([ \t])", rb"\1", mt.group(1))
@@ -1155,7 +1167,7 @@ def check(folder):
                 print("   NOTE: declared CPython difference %s no longer occurs" % k[1])
         for path, note in sorted(iconv_notes.items()):
             known = KNOWN_ICONV_DIFFERENCES.get((exp["id"], path))
-            print("   %s iconv on body %s: %s" % ("known:" if known else "UNDECLARED:", path, note))
+            print("   %s iconv on %s: %s" % ("known:" if known else "UNDECLARED:", path, note))
             if known:
                 print("          why: %s" % known)
             else:
