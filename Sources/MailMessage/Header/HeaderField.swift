@@ -43,7 +43,12 @@ public struct HeaderField: Sendable, Hashable {
 
     /// Whether the field is named `other` (ASCII case-insensitive).
     public func hasName(_ other: String) -> Bool {
-        name.utf8.count == other.utf8.count && name.lowercased() == other.lowercased()
+        guard name.utf8.count == other.utf8.count else { return false }
+        for (a, b) in zip(name.utf8, other.utf8) where a != b {
+            // ASCII letters differ only in bit 0x20.
+            guard a | 0x20 == b | 0x20, (0x61...0x7A).contains(a | 0x20) else { return false }
+        }
+        return true
     }
 
     /// The value as text: RFC 2047 words decoded, raw 8-bit bytes read as UTF-8 (else CP932).

@@ -81,7 +81,7 @@ public struct StructuredHeaderValue: Sendable, Hashable {
             }
         }
         for (name, value) in plain where decoded[name] == nil {
-            if value.count > 3, value.firstRange(of: Array("=?".utf8)) != nil, value.firstRange(of: Array("?=".utf8)) != nil {
+            if value.count > 3, Self.containsPair(value, 0x3D, 0x3F), Self.containsPair(value, 0x3F, 0x3D) {
                 var wordNotes = EncodedWordDecoder.Notes()
                 let text = EncodedWordDecoder.decode(value, notes: &wordNotes)
                 if wordNotes.containedEncodedWords { notes.rfc2047InParameter = true }
@@ -104,6 +104,16 @@ public struct StructuredHeaderValue: Sendable, Hashable {
         parameters = decoded
         rawParameters = plain
         self.notes = notes
+    }
+
+    /// Whether `first` is directly followed by `second` somewhere in `bytes` (`=?`, `?=`).
+    private static func containsPair(_ bytes: [UInt8], _ first: UInt8, _ second: UInt8) -> Bool {
+        var index = 0
+        while index + 1 < bytes.count {
+            if bytes[index] == first && bytes[index + 1] == second { return true }
+            index += 1
+        }
+        return false
     }
 
     private static func decodeText(_ bytes: [UInt8], charset: String?, notes: inout Notes) -> String {

@@ -16,12 +16,12 @@ public struct MIMEEntity: Sendable {
     /// `text/plain` normally, `message/rfc822` inside multipart/digest.
     let defaultContentType: ContentType
 
-    init(header: MessageHeader, headerTerminator: [UInt8], body: MIMEBody, defaultContentType: ContentType) {
+    init(header: MessageHeader, headerTerminator: [UInt8], body: MIMEBody, defaultContentType: ContentType, contentType: ContentType? = nil) {
         self.header = header
         self.headerTerminator = headerTerminator
         self.body = body
         self.defaultContentType = defaultContentType
-        self.contentType = Self.effectiveContentType(header, default: defaultContentType)
+        self.contentType = contentType ?? Self.effectiveContentType(header, default: defaultContentType)
     }
 
     /// A new entity (for rewriting): header fields, a CRLF blank line and a leaf body.

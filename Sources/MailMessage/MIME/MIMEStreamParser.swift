@@ -360,7 +360,10 @@ public final class MIMEStreamParser {
         case .pending:
             body = .leaf(LeafBody(raw: .empty))
         }
-        let finished = MIMEEntity(header: entity.header, headerTerminator: entity.terminator, body: body, defaultContentType: entity.defaultContentType)
+        let finished = MIMEEntity(
+            header: entity.header, headerTerminator: entity.terminator, body: body,
+            defaultContentType: entity.defaultContentType, contentType: entity.contentType
+        )
         guard let parent = stack.last else {
             root = finished
             return
