@@ -61,11 +61,11 @@ final class SMTPConnection {
 
     /// Reads the next reply within the phase's limit.
     func read(in phase: SMTPPhase) async throws(SMTPClientError) -> SMTPInboundResponse {
-        let inbound = try await withDeadline(phase) { () async throws -> SMTPInboundResponse? in
-            try await self.inbound.next()
-        }
-        guard let inbound else {
-            throw SMTPClientError(.connectionClosed, phase: phase, isTransient: true, detail: "the server closed the connection")
+        let inbound = try await withDeadline(phase) { () async throws -> SMTPInboundResponse in
+            guard let inbound = try await self.inbound.next() else {
+                throw SMTPClientError(.connectionClosed, phase: phase, isTransient: true, detail: "the server closed the connection")
+            }
+            return inbound
         }
         logger.trace("smtp reply", metadata: ["smtp.reply": "\(inbound.response)"])
         return inbound
