@@ -6,7 +6,7 @@ struct Sekisho: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sekisho",
         abstract: "Sekisho mail gateway tool: test milters, run benchmarks.",
-        subcommands: [MilterTestCommand.self, BenchCommand.self]
+        subcommands: [MilterTestCommand.self, BenchCommand.self, QueueCommand.self]
     )
 }
 

@@ -77,7 +77,6 @@ public struct SMTPClient: Sendable {
         )
         var inbound = try await connection.read(in: .greeting)
         while true {
-            let phase = machine.phase
             var action = machine.receive(inbound.response)
             if case .startTLS = action {
                 guard !inbound.hadBytesBehind else {
@@ -90,12 +89,7 @@ public struct SMTPClient: Sendable {
             switch action {
             case .send(let command):
                 try await connection.send([command], in: machine.phase)
-                do {
-                    inbound = try await connection.read(in: machine.phase)
-                } catch where machine.isEncrypted && phase == .startTLS && error.code != .timeout {
-                    // The first read after the handshake is where a failed handshake shows.
-                    throw SMTPClientError(.tlsFailed, phase: .startTLS, isTransient: true, detail: error.detail)
-                }
+                inbound = try await connection.read(in: machine.phase)
             case .ready(let capabilities):
                 connection.logger.debug("smtp session ready", metadata: [
                     "smtp.tls": "\(machine.isEncrypted)",

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import Synchronization
 
 /// The I/O shell of one SMTP connection: writes commands and message blocks, reads replies, puts
@@ -87,19 +88,29 @@ final class SMTPConnection {
         try await withDeadline(phase) { try await self.outbound.write(buffer) }
     }
 
-    /// Puts TLS in front of the pipeline. The handshake runs now; its failure surfaces on the next
-    /// read (the reply to EHLO), as ``SMTPClientError/Code/tlsFailed``.
+    /// Puts TLS in front of the pipeline and waits for the handshake (within the STARTTLS limit).
+    /// - Throws: ``SMTPClientError/Code/tlsFailed`` with swift-nio-ssl's reason (certificate
+    ///   verification, host name, protocol), or a timeout.
     func startTLS(_ settings: SMTPTLSSettings, host: String) async throws(SMTPClientError) {
         let channel = self.channel
         let serverName = settings.sniName(for: host)
+        let handshake: EventLoopFuture<Void>
         do {
             let context = try NIOSSLContext(configuration: settings.makeTLSConfiguration())
-            try await channel.eventLoop.submit {
-                let handler = try NIOSSLClientHandler(context: context, serverHostname: serverName)
-                try channel.pipeline.syncOperations.addHandler(handler, position: .first)
+            handshake = try await channel.eventLoop.submit {
+                let tls = try NIOSSLClientHandler(context: context, serverHostname: serverName)
+                let waiter = TLSHandshakeWaiter(promise: channel.eventLoop.makePromise())
+                try channel.pipeline.syncOperations.addHandler(tls, position: .first)
+                try channel.pipeline.syncOperations.addHandler(waiter, position: .after(tls))
+                return waiter.promise.futureResult
             }.get()
         } catch {
             throw SMTPClientError(.tlsFailed, phase: .startTLS, isTransient: true, detail: "\(error)")
+        }
+        do {
+            try await withDeadline(.startTLS) { try await handshake.get() }
+        } catch where error.code != .timeout {
+            throw SMTPClientError(.tlsFailed, phase: .startTLS, isTransient: true, detail: error.detail)
         }
     }
 
@@ -148,4 +159,35 @@ private final class ExpiryFlag: Sendable {
 
     func set() { state.withLock { $0 = true } }
     var isSet: Bool { state.withLock { $0 } }
+}
+
+/// Completes its promise when the TLS handshake is done, fails it when the handshake fails or the
+/// connection closes first. Passes everything on.
+private final class TLSHandshakeWaiter: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+
+    let promise: EventLoopPromise<Void>
+
+    init(promise: EventLoopPromise<Void>) {
+        self.promise = promise
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent { promise.succeed() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(SMTPClientError(.connectionClosed, phase: .startTLS, isTransient: true, detail: "closed during the TLS handshake"))
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        promise.fail(SMTPClientError(.connectionClosed, phase: .startTLS, isTransient: true, detail: "closed during the TLS handshake"))
+    }
 }
