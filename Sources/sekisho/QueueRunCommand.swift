@@ -70,7 +70,13 @@ struct QueueRunCommand: AsyncParsableCommand {
         let logger = Logger(label: "sekisho.queue")
         let queue = try await location.open()
         let service = try DeliveryService(queue: queue, configuration: try makeConfiguration(), logger: logger)
-        try await ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+        // With --until-empty the service returns by itself: that ends the group cleanly.
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            logger: logger
+        )
+        group.gracefulShutdownSignals = [.sigterm, .sigint]
+        try await ServiceGroup(configuration: group).run()
     }
 
     private func makeConfiguration() throws -> DeliveryServiceConfiguration {
