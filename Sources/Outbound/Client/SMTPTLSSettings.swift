@@ -25,12 +25,38 @@ public enum CertificateVerification: String, Hashable, Sendable, Codable, CaseIt
     public var description: String { rawValue }
 }
 
-/// Where the trusted roots come from.
-public enum TrustRoots: Hashable, Sendable, Codable {
+/// Where the trusted roots come from. Codable as `"system"` or `"pem:/path/to/roots.pem"`.
+public enum TrustRoots: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The system's store.
     case system
     /// The PEM certificates in this file (a private CA or a self-signed server certificate).
     case pemFile(String)
+
+    /// `system` or `pem:/path`.
+    public var description: String {
+        switch self {
+        case .system: "system"
+        case .pemFile(let path): "pem:\(path)"
+        }
+    }
+
+    /// Decodes `system` or `pem:/path`.
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        if text == "system" {
+            self = .system
+        } else if text.hasPrefix("pem:") {
+            self = .pemFile(String(text.dropFirst(4)))
+        } else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "expected system or pem:PATH"))
+        }
+    }
+
+    /// Encodes ``description``.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
 }
 
 /// TLS for one relay: mode, verification, roots and the name to expect.
