@@ -43,15 +43,25 @@ public struct SMTPClient: Sendable {
     public func withSession<Result>(to relay: SMTPRelay, _ body: (SMTPSession) async throws -> Result) async throws -> Result {
         do {
             return try await open(relay, body)
-        } catch let error as SMTPClientError where error.code == .tlsFailed && relay.tls.mode == .opportunistic {
+        } catch let failure as HandshakeFailure {
+            guard failure.error.code == .tlsFailed, relay.tls.mode == .opportunistic else { throw failure.error }
             logger.warning(
                 "TLS handshake failed; retrying without TLS (opportunistic)",
-                metadata: ["smtp.relay": "\(relay.address)", "error": "\(error)"]
+                metadata: ["smtp.relay": "\(relay.address)", "error": "\(failure.error)"]
             )
             var plaintext = relay
             plaintext.tls.mode = .none
-            return try await open(plaintext, body)
+            do {
+                return try await open(plaintext, body)
+            } catch let failure as HandshakeFailure {
+                throw failure.error
+            }
         }
+    }
+
+    /// A failure before `body` ran: only then may the session be tried again without TLS.
+    private struct HandshakeFailure: Error {
+        var error: SMTPClientError
     }
 
     private func open<Result>(_ relay: SMTPRelay, _ body: (SMTPSession) async throws -> Result) async throws -> Result {
@@ -59,7 +69,13 @@ public struct SMTPClient: Sendable {
         logger[metadataKey: "smtp.relay"] = "\(relay.address)"
         return try await SMTPConnection.withConnection(to: relay, timeouts: configuration.timeouts, group: eventLoopGroup, logger: logger) {
             connection in
-            let (capabilities, encrypted) = try await handshake(connection, relay: relay)
+            let capabilities: SMTPCapabilities
+            let encrypted: Bool
+            do throws(SMTPClientError) {
+                (capabilities, encrypted) = try await handshake(connection, relay: relay)
+            } catch {
+                throw HandshakeFailure(error: error)
+            }
             let session = SMTPSession(connection: connection, relay: relay, capabilities: capabilities, isEncrypted: encrypted,
                                       chunkSize: configuration.chunkSize)
             let result = try await body(session)

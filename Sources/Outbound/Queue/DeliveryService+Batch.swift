@@ -7,8 +7,11 @@ extension DeliveryService {
 
     /// Delivers one batch over one connection and records every outcome.
     func deliver(_ batch: [LeasedEntry], owner: String, stop: StopFlag) async {
-        guard let relay = batch[0].entry.decodedRelay ?? configuration.defaultRelay else {
-            let error = SMTPClientError(.connectionFailed, phase: .connect, isTransient: true, detail: "no relay configured for this entry")
+        // An entry's own relay, else the default; an unreadable relay never falls back to the default.
+        let relay = batch[0].entry.relay == nil ? configuration.defaultRelay : batch[0].entry.decodedRelay
+        guard let relay else {
+            let detail = batch[0].entry.relay == nil ? "no default relay configured" : "the entry's relay cannot be read"
+            let error = SMTPClientError(.connectionFailed, phase: .connect, isTransient: true, detail: detail)
             for leased in batch { await finishAttempt(leased, results: Self.allFailed(leased, error), owner: owner) }
             return
         }
@@ -138,7 +141,9 @@ extension DeliveryService {
             sender: .null,
             recipients: [recipient],
             message: .bytes([]),
-            relay: configuration.defaultRelay ?? leased.entry.decodedRelay,
+            // Through the default relay as it is configured when the report goes out; without one,
+            // the way the original went.
+            relay: configuration.defaultRelay == nil ? leased.entry.decodedRelay : nil,
             origin: "report",
             originQueueID: leased.entry.originQueueId
         )

@@ -52,24 +52,31 @@ public struct EnhancedStatusCode: Hashable, Sendable, Codable, CustomStringConve
 }
 
 extension EnhancedStatusCode {
+    /// The codes below: written out, known to be in range.
+    private init(constant statusClass: Int, _ subject: Int, _ detail: Int) {
+        self.statusClass = statusClass
+        self.subject = subject
+        self.detail = detail
+    }
+
     /// `4.0.0`: other or undefined transient status.
-    public static let transientUndefined = EnhancedStatusCode(statusClass: 4, subject: 0, detail: 0)!
+    public static let transientUndefined = EnhancedStatusCode(constant: 4, 0, 0)
     /// `5.0.0`: other or undefined permanent status.
-    public static let permanentUndefined = EnhancedStatusCode(statusClass: 5, subject: 0, detail: 0)!
+    public static let permanentUndefined = EnhancedStatusCode(constant: 5, 0, 0)
     /// `4.4.1`: no answer from host (connection refused, timeout before the greeting).
-    public static let noAnswer = EnhancedStatusCode(statusClass: 4, subject: 4, detail: 1)!
+    public static let noAnswer = EnhancedStatusCode(constant: 4, 4, 1)
     /// `4.4.2`: bad connection (closed or timed out during the session).
-    public static let badConnection = EnhancedStatusCode(statusClass: 4, subject: 4, detail: 2)!
+    public static let badConnection = EnhancedStatusCode(constant: 4, 4, 2)
     /// `4.5.0`: other protocol status (the server broke the protocol).
-    public static let protocolError = EnhancedStatusCode(statusClass: 4, subject: 5, detail: 0)!
+    public static let protocolError = EnhancedStatusCode(constant: 4, 5, 0)
     /// `4.7.0`: other security status (TLS or authentication could not be used).
-    public static let securityTransient = EnhancedStatusCode(statusClass: 4, subject: 7, detail: 0)!
+    public static let securityTransient = EnhancedStatusCode(constant: 4, 7, 0)
     /// `5.3.4`: message too big for system.
-    public static let messageTooBig = EnhancedStatusCode(statusClass: 5, subject: 3, detail: 4)!
+    public static let messageTooBig = EnhancedStatusCode(constant: 5, 3, 4)
     /// `5.6.3`: conversion required but not supported (8-bit content, no 8BITMIME).
-    public static let conversionNotSupported = EnhancedStatusCode(statusClass: 5, subject: 6, detail: 3)!
+    public static let conversionNotSupported = EnhancedStatusCode(constant: 5, 6, 3)
     /// `5.6.7`: non-ASCII addresses not permitted (no SMTPUTF8; RFC 6531).
-    public static let nonASCIIAddressNotPermitted = EnhancedStatusCode(statusClass: 5, subject: 6, detail: 7)!
+    public static let nonASCIIAddressNotPermitted = EnhancedStatusCode(constant: 5, 6, 7)
     /// `5.4.7`: delivery time expired.
-    public static let deliveryTimeExpired = EnhancedStatusCode(statusClass: 5, subject: 4, detail: 7)!
+    public static let deliveryTimeExpired = EnhancedStatusCode(constant: 5, 4, 7)
 }
