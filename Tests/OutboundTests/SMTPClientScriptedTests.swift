@@ -217,7 +217,9 @@ struct SMTPClientScriptedTests {
     func timeouts() async throws {
         try await ScriptedSMTPServer.withServer(greeting: nil, respond: { standardReply($0) }) { server in
             do {
-                try await Self.client(timeouts: SMTPTimeouts(all: .milliseconds(300))).withSession(to: Self.relay(server)) { _ in }
+                var timeouts = SMTPTimeouts(all: .milliseconds(300))
+                timeouts.connect = .seconds(20)
+                try await Self.client(timeouts: timeouts).withSession(to: Self.relay(server)) { _ in }
                 Issue.record("expected a timeout")
             } catch let error as SMTPClientError {
                 #expect(error.code == .timeout && error.phase == .greeting && error.isTransient, "\(error)")
