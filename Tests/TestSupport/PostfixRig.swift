@@ -169,6 +169,52 @@ public final class PostfixRig: @unchecked Sendable {
         try await Task.sleep(for: .milliseconds(500))
     }
 
+    /// Offers STARTTLS on both smtpd ports (`smtpd_tls_security_level = may`) with this
+    /// certificate and key: adds the `tlsmgr` service to master.cf, sets main.cf and reloads.
+    public func enableTLS(certificateFile: String, keyFile: String) async throws {
+        let master = "\(directory)/etc/master.cf"
+        var text = try String(contentsOfFile: master, encoding: .utf8)
+        if !text.contains("tlsmgr") {
+            text += "tlsmgr    unix  -       -       n       1000?   1       tlsmgr\n"
+            try text.write(toFile: master, atomically: true, encoding: .utf8)
+        }
+        try await set([
+            "smtpd_tls_cert_file = \(certificateFile)",
+            "smtpd_tls_key_file = \(keyFile)",
+            "smtpd_tls_security_level = may",
+            "smtpd_tls_loglevel = 1",
+        ])
+    }
+
+    /// Stops Postfix only (`postfix stop`): the sink keeps running and the queue stays, so
+    /// ``startPostfix()`` carries on where it stopped. Returns once both smtpd ports are closed.
+    public func stopPostfix() async throws {
+        let stop = try await shell("/usr/sbin/postfix -c \(directory)/etc stop")
+        guard stop.status == 0 else { throw SMTPTestError("postfix stop failed: \(stop.error)") }
+        for _ in 0..<100 {
+            if !FreePort.isOpen(smtpPort) && !FreePort.isOpen(plainPort) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw SMTPTestError("smtpd still listening after postfix stop")
+    }
+
+    /// Starts Postfix again after ``stopPostfix()``, with the same configuration and queue.
+    public func startPostfix() async throws {
+        var last = ""
+        for _ in 0..<20 {
+            let start = try await shell("/usr/sbin/postfix -c \(directory)/etc start")
+            if start.status == 0 {
+                guard await FreePort.waitUntilOpen(plainPort, timeout: 20), await FreePort.waitUntilOpen(smtpPort, timeout: 20) else {
+                    throw SMTPTestError("smtpd did not listen again: \(log)")
+                }
+                return
+            }
+            last = start.error
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw SMTPTestError("postfix start failed: \(last)")
+    }
+
     /// Stops Postfix and the sink and removes nothing (the directory stays for post-mortems).
     public func stop() async {
         _ = try? await shell("/usr/sbin/postfix -c \(directory)/etc stop")

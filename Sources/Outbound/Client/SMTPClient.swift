@@ -1,0 +1,123 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// An SMTP client on SwiftNIO: opens a session to a relay, sends messages over it, and closes it.
+///
+/// ```swift
+/// let client = try SMTPClient(configuration: .init(heloName: "gateway.example.net"), logger: logger)
+/// let relay = try SMTPRelay(parsing: "mx.example.org:25", tls: .init(mode: .required))
+/// let results = try await client.withSession(to: relay) { session in
+///     try await session.send(OutboundMessage(sender: from, recipients: [to], bytes: bytes))
+/// }
+/// ```
+///
+/// A session says EHLO (HELO when refused), uses STARTTLS as the relay's ``SMTPTLSSettings`` ask,
+/// authenticates when credentials are configured, and ends with QUIT. Each message goes through
+/// ``SMTPSession/send(_:)``, which returns a result per recipient.
+public struct SMTPClient: Sendable {
+    /// The validated configuration.
+    public let configuration: SMTPClientConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+
+    /// Creates a client.
+    /// - Throws: ``SMTPConfigurationError`` when the configuration is invalid.
+    public init(
+        configuration: SMTPClientConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) throws(SMTPConfigurationError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    /// Opens a session to `relay`, runs `body` with it, sends QUIT and closes the connection.
+    ///
+    /// With ``StartTLSMode/opportunistic``, a failed TLS handshake is retried once on a new
+    /// plaintext connection (and logged as a warning).
+    /// - Throws: ``SMTPClientError`` when the session cannot be opened (connection, greeting,
+    ///   EHLO, TLS, AUTH); whatever `body` throws.
+    public func withSession<Result>(to relay: SMTPRelay, _ body: (SMTPSession) async throws -> Result) async throws -> Result {
+        do {
+            return try await open(relay, body)
+        } catch let failure as HandshakeFailure {
+            guard failure.error.code == .tlsFailed, relay.tls.mode == .opportunistic else { throw failure.error }
+            logger.warning(
+                "TLS handshake failed; retrying without TLS (opportunistic)",
+                metadata: ["smtp.relay": "\(relay.address)", "error": "\(failure.error)"]
+            )
+            var plaintext = relay
+            plaintext.tls.mode = .none
+            do {
+                return try await open(plaintext, body)
+            } catch let failure as HandshakeFailure {
+                throw failure.error
+            }
+        }
+    }
+
+    /// A failure before `body` ran: only then may the session be tried again without TLS.
+    private struct HandshakeFailure: Error {
+        var error: SMTPClientError
+    }
+
+    private func open<Result>(_ relay: SMTPRelay, _ body: (SMTPSession) async throws -> Result) async throws -> Result {
+        var logger = self.logger
+        logger[metadataKey: "smtp.relay"] = "\(relay.address)"
+        return try await SMTPConnection.withConnection(to: relay, timeouts: configuration.timeouts, group: eventLoopGroup, logger: logger) {
+            connection in
+            let capabilities: SMTPCapabilities
+            let encrypted: Bool
+            do throws(SMTPClientError) {
+                (capabilities, encrypted) = try await handshake(connection, relay: relay)
+            } catch {
+                throw HandshakeFailure(error: error)
+            }
+            let session = SMTPSession(connection: connection, relay: relay, capabilities: capabilities, isEncrypted: encrypted,
+                                      chunkSize: configuration.chunkSize)
+            let result = try await body(session)
+            await session.quit()
+            return result
+        }
+    }
+
+    private func handshake(_ connection: SMTPConnection, relay: SMTPRelay) async throws(SMTPClientError) -> (SMTPCapabilities, Bool) {
+        var machine = SMTPHandshakeStateMachine(
+            heloName: configuration.heloName,
+            startTLS: relay.tls.mode,
+            credentials: configuration.credentials,
+            allowsPlaintextAuthentication: configuration.allowsPlaintextAuthentication
+        )
+        var inbound = try await connection.read(in: .greeting)
+        while true {
+            var action = machine.receive(inbound.response)
+            if case .startTLS = action {
+                guard !inbound.hadBytesBehind else {
+                    throw SMTPClientError(.protocolViolation, phase: .startTLS, isTransient: true,
+                                          detail: "data followed the STARTTLS reply before the handshake")
+                }
+                try await connection.startTLS(relay.tls, host: relay.host)
+                action = machine.tlsEstablished()
+            }
+            switch action {
+            case .send(let command):
+                try await connection.send([command], in: machine.phase)
+                inbound = try await connection.read(in: machine.phase)
+            case .ready(let capabilities):
+                connection.logger.debug("smtp session ready", metadata: [
+                    "smtp.tls": "\(machine.isEncrypted)",
+                    "smtp.extensions": "\(capabilities.keywords.keys.sorted().joined(separator: ","))",
+                ])
+                return (capabilities, machine.isEncrypted)
+            case .fail(let error):
+                if error.code != .tlsFailed { await SMTPSession.sendQuit(connection) }
+                throw error
+            case .startTLS:
+                throw SMTPClientError(.protocolViolation, phase: .startTLS, isTransient: true, detail: "STARTTLS twice")
+            }
+        }
+    }
+}

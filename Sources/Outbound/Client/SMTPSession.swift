@@ -1,0 +1,145 @@
+import Logging
+import NIOCore
+
+/// An open SMTP session, ready for mail; obtained from ``SMTPClient/withSession(to:_:)`` and only
+/// valid inside it.
+///
+/// Messages are sent one after another; from the second on, the session sends RSET first. After
+/// an error that leaves the connection in an unknown state (timeout, lost connection, protocol
+/// violation, unreadable message file) the session is broken and every further ``send(_:)`` throws.
+public final class SMTPSession {
+    /// What the server announced (after TLS, the second EHLO's answer).
+    public let capabilities: SMTPCapabilities
+    /// Whether the session runs over TLS.
+    public let isEncrypted: Bool
+    /// The relay (with `tls.mode == .none` after an opportunistic fallback).
+    public let relay: SMTPRelay
+    /// Messages sent on this session so far.
+    public private(set) var transactionCount = 0
+
+    private let connection: SMTPConnection
+    private let chunkSize: Int
+    private var brokenBy: SMTPClientError?
+
+    init(connection: SMTPConnection, relay: SMTPRelay, capabilities: SMTPCapabilities, isEncrypted: Bool, chunkSize: Int) {
+        self.connection = connection
+        self.relay = relay
+        self.capabilities = capabilities
+        self.isEncrypted = isEncrypted
+        self.chunkSize = chunkSize
+    }
+
+    /// Sends one message and returns what happened to each recipient.
+    ///
+    /// Refusals (of the sender, of some recipients, of the data) are in the result, each marked
+    /// transient or permanent. The message is streamed in chunks of the configured size.
+    /// - Throws: ``SMTPClientError`` when the session broke (then nothing about this message is
+    ///   known to have been accepted), or was already broken.
+    public func send(_ message: OutboundMessage) async throws(SMTPClientError) -> TransactionResult {
+        if let brokenBy { throw brokenBy }
+        do {
+            if transactionCount > 0 { try await reset() }
+            transactionCount += 1
+            return try await transaction(message)
+        } catch {
+            brokenBy = error
+            connection.abort()
+            throw error
+        }
+    }
+
+    private func reset() async throws(SMTPClientError) {
+        try await connection.send([.reset], in: .reset)
+        let reply = try await connection.read(in: .reset).response
+        guard reply.isPositiveCompletion else {
+            throw reply.code >= 400 ? .rejected(reply, in: .reset) : .unexpected(reply, in: .reset, expected: "250")
+        }
+    }
+
+    private func transaction(_ message: OutboundMessage) async throws(SMTPClientError) -> TransactionResult {
+        var machine = SMTPTransactionStateMachine(
+            sender: message.sender,
+            recipients: message.recipients,
+            message: message.properties,
+            capabilities: capabilities
+        )
+        var action = machine.start()
+        while true {
+            switch action {
+            case .send(let commands):
+                try await connection.send(commands, in: machine.phase)
+            case .sendMessage:
+                try await sendBody(message.body)
+            case .sendEmptyMessage:
+                try await connection.write(ByteBuffer(string: ".\r\n"), in: .dataBlock)
+            case .finished(let result):
+                return result
+            case .fail(let error):
+                throw error
+            }
+            action = machine.receive(try await connection.read(in: machine.phase).response)
+        }
+    }
+
+    /// Streams the message through the dot-stuffer, one chunk at a time, then the final dot.
+    private func sendBody(_ body: OutboundMessage.Body) async throws(SMTPClientError) {
+        var encoder = SMTPDataEncoder()
+        switch body {
+        case .bytes(let bytes):
+            var offset = 0
+            while offset < bytes.readableBytes {
+                let length = min(chunkSize, bytes.readableBytes - offset)
+                var out = ByteBuffer()
+                if let slice = bytes.getSlice(at: bytes.readerIndex + offset, length: length) { encoder.encode(slice, into: &out) }
+                try await connection.write(out, in: .dataBlock)
+                offset += length
+            }
+        case .file(let path):
+            let reader: MessageFileReader
+            do {
+                reader = try await MessageFileReader.open(path)
+            } catch {
+                throw SMTPClientError(.messageUnreadable, phase: .dataBlock, isTransient: true, detail: "\(error)")
+            }
+            do {
+                while let chunk = try await readChunk(reader) {
+                    var out = ByteBuffer()
+                    encoder.encode(chunk, into: &out)
+                    try await connection.write(out, in: .dataBlock)
+                }
+            } catch {
+                await reader.close()
+                throw error
+            }
+            await reader.close()
+        }
+        var end = ByteBuffer()
+        encoder.finish(into: &end)
+        try await connection.write(end, in: .dataBlock)
+    }
+
+    /// A read error in the middle of DATA must not end with the final dot (that would deliver a
+    /// truncated message): it breaks the session, which closes the connection.
+    private func readChunk(_ reader: MessageFileReader) async throws(SMTPClientError) -> ByteBuffer? {
+        do {
+            return try await reader.next(maximum: chunkSize)
+        } catch {
+            throw SMTPClientError(.messageUnreadable, phase: .dataBlock, isTransient: true, detail: "\(error)")
+        }
+    }
+
+    /// Sends QUIT and waits briefly for the reply; errors are ignored.
+    func quit() async {
+        guard brokenBy == nil else { return }
+        await Self.sendQuit(connection)
+    }
+
+    static func sendQuit(_ connection: SMTPConnection) async {
+        do {
+            try await connection.send([.quit], in: .quit)
+            _ = try await connection.read(in: .quit)
+        } catch {
+            connection.logger.debug("QUIT failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,2 +1,0 @@
-/// Placeholder removed as the library grows.
-enum OutboundPlaceholder {}

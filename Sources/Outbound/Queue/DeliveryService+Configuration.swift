@@ -1,0 +1,63 @@
+/// How the delivery service works the queue.
+public struct DeliveryServiceConfiguration: Sendable {
+    /// The SMTP client's settings (HELO name, timeouts, credentials).
+    public var client: SMTPClientConfiguration
+    /// The relay for entries queued without one, and for reports; `nil` means such entries wait
+    /// (deferred) until one is configured.
+    public var defaultRelay: SMTPRelay?
+    /// Retry delays and maximum age.
+    public var retry: RetrySchedule
+    /// What happens to recipients that fail for good.
+    public var failurePolicy: PermanentFailurePolicy
+    /// The most connections (batches) delivering at once: 4.
+    public var concurrency: Int
+    /// The most messages sent over one connection before it is closed: 20.
+    public var batchSize: Int
+    /// How often the database is checked for due entries (enqueues in this process wake the
+    /// service at once): 2 s.
+    public var pollInterval: Duration
+    /// How long a lease lasts before another runner may take the entry: 30 min (a running
+    /// service never takes back its own lease; a restarted one releases them all).
+    public var leaseDuration: Duration
+    /// Files in the spool no entry refers to are removed at start when older than this: 10 min.
+    public var orphanAge: Duration
+    /// Stop once the queue is empty (`sekisho queue run --until-empty`).
+    public var stopsWhenEmpty: Bool
+
+    /// Creates a configuration; the defaults are listed on each property.
+    public init(
+        client: SMTPClientConfiguration,
+        defaultRelay: SMTPRelay? = nil,
+        retry: RetrySchedule = RetrySchedule(),
+        failurePolicy: PermanentFailurePolicy = .bounce,
+        concurrency: Int = 4,
+        batchSize: Int = 20,
+        pollInterval: Duration = .seconds(2),
+        leaseDuration: Duration = .seconds(1800),
+        orphanAge: Duration = .seconds(600),
+        stopsWhenEmpty: Bool = false
+    ) {
+        self.client = client
+        self.defaultRelay = defaultRelay
+        self.retry = retry
+        self.failurePolicy = failurePolicy
+        self.concurrency = concurrency
+        self.batchSize = batchSize
+        self.pollInterval = pollInterval
+        self.leaseDuration = leaseDuration
+        self.orphanAge = orphanAge
+        self.stopsWhenEmpty = stopsWhenEmpty
+    }
+
+    /// Checks every value once, naming the key.
+    /// - Throws: ``SMTPConfigurationError``.
+    public func validate() throws(SMTPConfigurationError) {
+        try client.validate()
+        try retry.validate()
+        guard (1...256).contains(concurrency) else { throw SMTPConfigurationError(field: "concurrency", problem: "must be 1–256") }
+        guard (1...10_000).contains(batchSize) else { throw SMTPConfigurationError(field: "batch_size", problem: "must be 1–10000") }
+        guard pollInterval > .zero else { throw SMTPConfigurationError(field: "poll_interval", problem: "must be > 0") }
+        guard leaseDuration >= .seconds(1) else { throw SMTPConfigurationError(field: "lease_duration", problem: "must be ≥ 1 s") }
+        guard orphanAge >= .seconds(60) else { throw SMTPConfigurationError(field: "orphan_age", problem: "must be ≥ 60 s") }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// Works the ``OutboundQueue``: takes due entries, delivers them with the ``SMTPClient``,
+/// records each recipient's outcome, retries transient failures on the ``RetrySchedule``, and
+/// applies the ``PermanentFailurePolicy``.
+///
+/// A swift-service-lifecycle `Service`. At start it takes the queue's runner lock (one service
+/// per database), releases every lease (entries a crashed runner held become due again) and
+/// removes orphaned spool files. Due entries are leased in batches that share a relay; each
+/// batch goes over one connection (RSET between messages), at most
+/// ``DeliveryServiceConfiguration/concurrency`` batches at once. On graceful shutdown no new
+/// batch starts, each running batch finishes its current message and gives the rest back.
+public struct DeliveryService: Service, CustomStringConvertible {
+    /// The validated configuration.
+    public let configuration: DeliveryServiceConfiguration
+    let queue: OutboundQueue
+    let client: SMTPClient
+    let logger: Logger
+    let metrics: OutboundMetrics
+
+    /// Creates the service.
+    /// - Throws: ``SMTPConfigurationError`` when the configuration is invalid.
+    public init(
+        queue: OutboundQueue,
+        configuration: DeliveryServiceConfiguration,
+        logger: Logger,
+        metrics: OutboundMetrics = OutboundMetrics(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) throws(SMTPConfigurationError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.queue = queue
+        self.client = try SMTPClient(configuration: configuration.client, eventLoopGroup: eventLoopGroup, logger: logger)
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// `DeliveryService(var/outbound/queue.sqlite)`.
+    public var description: String { "DeliveryService(\(queue.databasePath))" }
+
+    private enum LoopEvent: Sendable {
+        case tick
+        case enqueued
+        case batchFinished
+        case shutdown
+    }
+
+    /// Delivers until cancelled, shut down gracefully, or (with `stopsWhenEmpty`) the queue is empty.
+    /// - Throws: ``OutboundQueueError`` when another service holds the runner lock; a database
+    ///   error when the queue cannot be read at start.
+    public func run() async throws {
+        let lock = try RunnerLock.acquire(forDatabase: queue.databasePath)
+        defer { lock.release() }
+        let owner = UUID().uuidString.lowercased()
+        let released = try await queue.releaseAllLeases()
+        let orphans = try await queue.removeOrphanedFiles(olderThan: configuration.orphanAge)
+        logger.info("outbound delivery started", metadata: [
+            "outbound.released_leases": "\(released)", "outbound.removed_orphans": "\(orphans)",
+            "outbound.concurrency": "\(configuration.concurrency)",
+            "outbound.default_relay": "\(configuration.defaultRelay?.description ?? "none")",
+            "outbound.failure_policy": "\(configuration.failurePolicy)",
+        ])
+        let stop = StopFlag()
+        let (events, continuation) = AsyncStream<LoopEvent>.makeStream()
+        let enqueued = queue.signal.listen()
+        continuation.yield(.tick)
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { deliveries in
+                await withTaskGroup(of: Void.self) { helpers in
+                    helpers.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: configuration.pollInterval)
+                            continuation.yield(.tick)
+                        }
+                    }
+                    helpers.addTask {
+                        for await _ in enqueued { continuation.yield(.enqueued) }
+                    }
+                    var active = 0
+                    for await event in events {
+                        switch event {
+                        case .batchFinished: active -= 1
+                        case .tick, .enqueued: break
+                        case .shutdown: break
+                        }
+                        if stop.isSet || Task.isCancelled { break }
+                        while active < configuration.concurrency, let batch = await leaseBatch(owner: owner) {
+                            active += 1
+                            deliveries.addTask {
+                                await deliver(batch, owner: owner, stop: stop)
+                                continuation.yield(.batchFinished)
+                            }
+                        }
+                        let depth = await updateGauges()
+                        if configuration.stopsWhenEmpty, active == 0, depth == 0 { break }
+                    }
+                    helpers.cancelAll()
+                }
+            }
+        } onGracefulShutdown: {
+            stop.set()
+            continuation.yield(.shutdown)
+        }
+        continuation.finish()
+        logger.info("outbound delivery stopped")
+    }
+
+    private func leaseBatch(owner: String) async -> [LeasedEntry]? {
+        do {
+            let batch = try await queue.leaseBatch(owner: owner, limit: configuration.batchSize, leaseDuration: configuration.leaseDuration)
+            return batch.isEmpty ? nil : batch
+        } catch {
+            logger.error("cannot lease due entries", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Updates the depth and age gauges; returns the depth (-1 when unknown).
+    private func updateGauges() async -> Int {
+        do {
+            let statistics = try await queue.statistics()
+            metrics.record(statistics, now: queue.clock.now())
+            return statistics.depth
+        } catch {
+            logger.error("cannot read queue statistics", metadata: ["error": "\(error)"])
+            return -1
+        }
+    }
+}
+
+/// Set once graceful shutdown begins; read by every batch between messages.
+final class StopFlag: Sendable {
+    private let state = Mutex(false)
+
+    func set() { state.withLock { $0 = true } }
+    var isSet: Bool { state.withLock { $0 } }
+}

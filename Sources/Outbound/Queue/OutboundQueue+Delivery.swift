@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+
+/// An entry a delivery service holds a lease on, with all its recipients.
+struct LeasedEntry: Sendable {
+    var entry: EntryRecord
+    var recipients: [RecipientRecord]
+
+    var id: Int64 { entry.id ?? 0 }
+
+    /// The recipients still to deliver to.
+    var openRecipients: [RecipientRecord] { recipients.filter { $0.state == .pending || $0.state == .deferred } }
+}
+
+/// A delivery report already in the spool, to be queued in the same transaction that removes the
+/// entry it reports on.
+struct SpooledReport: Sendable {
+    var request: EnqueueRequest
+    var spoolName: String
+    var properties: MessageProperties
+}
+
+extension OutboundQueue {
+    /// Leases up to `limit` due entries that share one relay (the oldest due entry's), so they can
+    /// go over one connection. Entries leased by another owner whose lease has expired count as due;
+    /// this owner's own leases never do (it releases them itself).
+    func leaseBatch(owner: String, limit: Int, leaseDuration: Duration) async throws -> [LeasedEntry] {
+        let now = clock.now().timeIntervalSince1970
+        let expires = now + leaseDuration.seconds
+        return try await database.write { db in
+            let due = EntryRecord
+                .filter(Column("next_attempt_at") <= now)
+                .filter(Column("lease_owner") == nil || (Column("lease_owner") != owner && Column("lease_expires_at") <= now))
+                .order(Column("next_attempt_at"), Column("id"))
+            guard let first = try due.fetchOne(db) else { return [] }
+            let batch = try due.filter(Column("relay") == first.relay).limit(limit).fetchAll(db)
+            let ids = batch.compactMap(\.id)
+            try EntryRecord.filter(keys: ids).updateAll(
+                db,
+                Column("lease_owner").set(to: owner),
+                Column("lease_expires_at").set(to: expires)
+            )
+            let recipients = Dictionary(
+                grouping: try RecipientRecord.filter(ids.contains(Column("entry_id"))).order(Column("id")).fetchAll(db),
+                by: \.entryId
+            )
+            return batch.map { record in
+                var leased = record
+                leased.leaseOwner = owner
+                leased.leaseExpiresAt = expires
+                return LeasedEntry(entry: leased, recipients: recipients[record.id ?? 0] ?? [])
+            }
+        }
+    }
+
+    /// Gives entries back without counting an attempt (shutdown, or the batch's connection broke
+    /// before their turn). They are due again at once.
+    func release(_ ids: [Int64], owner: String) async throws {
+        guard !ids.isEmpty else { return }
+        _ = try await database.write { db in
+            try EntryRecord.filter(keys: ids).filter(Column("lease_owner") == owner).updateAll(
+                db,
+                Column("lease_owner").set(to: nil),
+                Column("lease_expires_at").set(to: nil)
+            )
+        }
+    }
+
+    /// Clears every lease. Only safe while holding the runner lock (no other runner is alive), so
+    /// entries a crashed runner held become due again.
+    func releaseAllLeases() async throws -> Int {
+        try await database.write { db in
+            try EntryRecord.filter(Column("lease_owner") != nil).updateAll(
+                db,
+                Column("lease_owner").set(to: nil),
+                Column("lease_expires_at").set(to: nil)
+            )
+        }
+    }
+
+    /// Records an attempt whose entry is to be retried: recipient states, attempts, next time,
+    /// lease released. Returns `false` when the entry is gone or no longer leased by `owner`.
+    @discardableResult
+    func recordRetry(_ id: Int64, outcome: AttemptOutcome, nextAttemptAt: Double, owner: String) async throws -> Bool {
+        try await database.write { db in
+            guard var entry = try EntryRecord.filter(key: id).filter(Column("lease_owner") == owner).fetchOne(db) else {
+                return false
+            }
+            for recipient in outcome.recipients { try recipient.update(db) }
+            entry.attempts = outcome.attempts
+            entry.nextAttemptAt = nextAttemptAt
+            entry.lastError = outcome.lastError ?? entry.lastError
+            entry.leaseOwner = nil
+            entry.leaseExpiresAt = nil
+            try entry.update(db)
+            return true
+        }
+    }
+
+    /// Removes a complete entry and, in the same transaction, queues its report (already in the
+    /// spool). Then removes the entry's message file. When the entry is gone or no longer leased by
+    /// `owner`, nothing changes, the report's file is removed, and the result is `nil`; otherwise
+    /// it is the report entry's id (or 0 without a report).
+    @discardableResult
+    func complete(_ leased: LeasedEntry, report: SpooledReport?, owner: String) async throws -> Int64? {
+        let now = clock.now().timeIntervalSince1970
+        let id = leased.id
+        let reportID = try await database.write { db -> Int64? in
+            guard try EntryRecord.filter(key: id).filter(Column("lease_owner") == owner).fetchCount(db) == 1 else { return nil }
+            try EntryRecord.deleteOne(db, key: id)
+            guard let report else { return 0 }
+            return try Self.insert(report.request, spoolName: report.spoolName, properties: report.properties, isReport: true, now: now, in: db)
+        }
+        guard let reportID else {
+            if let report { await spool.remove(report.spoolName) }
+            return nil
+        }
+        await spool.remove(leased.entry.spoolName)
+        if reportID > 0 { signal.notify() }
+        return reportID
+    }
+
+    /// Removes message files that no entry refers to, and leftovers in `tmp/`, older than `age`
+    /// (a crash between writing a file and committing its row, or between removing a row and
+    /// its file). Returns how many files were removed.
+    func removeOrphanedFiles(olderThan age: Duration) async throws -> Int {
+        let stale = try await spool.staleFiles(olderThan: age)
+        let referenced = try await database.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT spool_name FROM outbound_entry"))
+        }
+        var removed = 0
+        for name in stale.messages where !referenced.contains(name) {
+            await spool.remove(name)
+            removed += 1
+        }
+        for name in stale.temporary {
+            await spool.removeTemporary(name)
+            removed += 1
+        }
+        return removed
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import GRDB
+import NIOPosix
+
+/// The durable outbound queue: messages in a spool directory, their envelopes and delivery state
+/// in SQLite (GRDB, WAL journal, `synchronous = FULL`).
+///
+/// ``enqueue(_:)`` returns only when both the message file and its row are on disk, so a caller
+/// may acknowledge the message to the MTA right after. ``DeliveryService`` takes due entries from
+/// here, delivers them and records the outcome per recipient. See docs/outbound.md.
+public final class OutboundQueue: Sendable {
+    /// The message files.
+    public let spool: SpoolDirectory
+    /// The SQLite file.
+    public let databasePath: String
+    let database: DatabasePool
+    let clock: QueueClock
+    let signal = QueueSignal()
+
+    private init(spool: SpoolDirectory, databasePath: String, database: DatabasePool, clock: QueueClock) {
+        self.spool = spool
+        self.databasePath = databasePath
+        self.database = database
+        self.clock = clock
+    }
+
+    /// Opens (creating when missing) the database and the spool directory.
+    /// - Throws: a GRDB `DatabaseError`, or ``MessageFileError`` for the spool.
+    public static func open(databasePath: String, spoolPath: String, clock: QueueClock = .system) async throws -> OutboundQueue {
+        let spool = SpoolDirectory(path: spoolPath)
+        try await spool.prepare()
+        let database = try await NIOThreadPool.singleton.runIfActive { () throws -> DatabasePool in
+            let directory = (databasePath as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            let pool = try DatabasePool(path: databasePath, configuration: configuration)
+            try QueueSchema.migrator.migrate(pool)
+            return pool
+        }
+        return OutboundQueue(spool: spool, databasePath: databasePath, database: database, clock: clock)
+    }
+
+    /// Stores the message and its row durably, and returns the new entry's id. The entry is due
+    /// at once.
+    /// - Throws: ``OutboundQueueError`` without recipients; ``MessageFileError`` or a database
+    ///   error when it could not be stored (then nothing was queued).
+    @discardableResult
+    public func enqueue(_ request: EnqueueRequest) async throws -> Int64 {
+        guard !request.recipients.isEmpty else { throw OutboundQueueError("a message needs at least one recipient") }
+        let stored = try await spool.store(request.message)
+        let now = clock.now().timeIntervalSince1970
+        do {
+            let id = try await database.write { db in
+                try Self.insert(request, spoolName: stored.name, properties: stored.properties, isReport: false, now: now, in: db)
+            }
+            signal.notify()
+            return id
+        } catch {
+            await spool.remove(stored.name)
+            throw error
+        }
+    }
+
+    static func insert(
+        _ request: EnqueueRequest,
+        spoolName: String,
+        properties: MessageProperties,
+        isReport: Bool,
+        now: Double,
+        in db: Database
+    ) throws -> Int64 {
+        var entry = EntryRecord(
+            id: nil, createdAt: now, sender: request.sender.value, spoolName: spoolName, size: properties.size,
+            hasEightBitBytes: properties.hasEightBitBytes, relay: EntryRecord.encode(request.relay), origin: request.origin,
+            originQueueId: request.originQueueID, isReport: isReport, attempts: 0, nextAttemptAt: now,
+            leaseOwner: nil, leaseExpiresAt: nil, lastError: nil
+        )
+        try entry.insert(db)
+        guard let id = entry.id else { throw OutboundQueueError("the database assigned no id") }
+        for address in request.recipients {
+            var recipient = RecipientRecord(id: nil, entryId: id, address: address.value, state: .pending)
+            try recipient.insert(db)
+        }
+        return id
+    }
+
+    /// Every entry, oldest first.
+    public func entries() async throws -> [QueueEntry] {
+        try await database.read { db in
+            let entries = try EntryRecord.order(Column("id")).fetchAll(db)
+            let recipients = Dictionary(grouping: try RecipientRecord.order(Column("id")).fetchAll(db), by: \.entryId)
+            return entries.map { QueueEntry($0, recipients: recipients[$0.id ?? 0] ?? []) }
+        }
+    }
+
+    /// One entry, or `nil`.
+    public func entry(_ id: Int64) async throws -> QueueEntry? {
+        try await database.read { db in
+            guard let entry = try EntryRecord.fetchOne(db, key: id) else { return nil }
+            let recipients = try RecipientRecord.filter(Column("entry_id") == id).order(Column("id")).fetchAll(db)
+            return QueueEntry(entry, recipients: recipients)
+        }
+    }
+
+    /// Makes an entry due now; returns whether it exists.
+    @discardableResult
+    public func retry(_ id: Int64) async throws -> Bool {
+        let now = clock.now().timeIntervalSince1970
+        let changed = try await database.write { db in
+            try EntryRecord.filter(key: id).updateAll(db, Column("next_attempt_at").set(to: now))
+        }
+        if changed > 0 { signal.notify() }
+        return changed > 0
+    }
+
+    /// Makes every entry due now; returns how many.
+    @discardableResult
+    public func retryAll() async throws -> Int {
+        let now = clock.now().timeIntervalSince1970
+        let changed = try await database.write { db in
+            try EntryRecord.all().updateAll(db, Column("next_attempt_at").set(to: now))
+        }
+        if changed > 0 { signal.notify() }
+        return changed
+    }
+
+    /// Removes an entry and its message file without delivering or reporting it; returns whether
+    /// it existed. A delivery already under way finishes, but its outcome is not recorded.
+    @discardableResult
+    public func drop(_ id: Int64) async throws -> Bool {
+        let spoolName = try await database.write { db -> String? in
+            guard let entry = try EntryRecord.fetchOne(db, key: id) else { return nil }
+            try EntryRecord.deleteOne(db, key: id)
+            return entry.spoolName
+        }
+        guard let spoolName else { return false }
+        await spool.remove(spoolName)
+        return true
+    }
+
+    /// Depth and oldest entry.
+    public func statistics() async throws -> QueueStatistics {
+        try await database.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*), MIN(created_at) FROM outbound_entry")
+            let depth: Int = row?[0] ?? 0
+            let oldest: Double? = row?[1]
+            return QueueStatistics(depth: depth, oldestCreatedAt: oldest.map(Date.init(timeIntervalSince1970:)))
+        }
+    }
+
+    /// The database's `journal_mode` and `synchronous` settings (`wal`, 2 = FULL), for checks.
+    public func durabilitySettings() async throws -> (journalMode: String, synchronous: Int) {
+        try await database.read { db in
+            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
+            let synchronous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+            return (mode, synchronous)
+        }
+    }
+}

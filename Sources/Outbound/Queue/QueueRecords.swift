@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+
+/// A row of `outbound_entry`: one queued message and its delivery bookkeeping. Times are Unix
+/// seconds (REAL), so SQL can compare them.
+struct EntryRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "outbound_entry"
+    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+    static let recipients = hasMany(RecipientRecord.self, using: ForeignKey(["entry_id"]))
+
+    var id: Int64?
+    var createdAt: Double
+    var sender: String
+    var spoolName: String
+    var size: Int
+    var hasEightBitBytes: Bool
+    /// The relay as sorted-key JSON (so equal relays compare equal in SQL), or `nil` for the
+    /// delivery service's default relay.
+    var relay: String?
+    var origin: String?
+    var originQueueId: String?
+    var isReport: Bool
+    var attempts: Int
+    var nextAttemptAt: Double
+    var leaseOwner: String?
+    var leaseExpiresAt: Double?
+    var lastError: String?
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    var decodedRelay: SMTPRelay? {
+        relay.flatMap { try? JSONDecoder().decode(SMTPRelay.self, from: Data($0.utf8)) }
+    }
+
+    static func encode(_ relay: SMTPRelay?) -> String? {
+        guard let relay else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(relay)).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// A row of `outbound_recipient`: one recipient of an entry and what happened to it so far.
+struct RecipientRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "outbound_recipient"
+    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    var id: Int64?
+    var entryId: Int64
+    var address: String
+    var state: RecipientState
+    var lastResponse: String?
+    var enhancedCode: String?
+    var updatedAt: Double?
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+/// The schema, created and upgraded by GRDB's migrator.
+enum QueueSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: EntryRecord.databaseTableName) { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("created_at", .double).notNull()
+                table.column("sender", .text).notNull()
+                table.column("spool_name", .text).notNull().unique()
+                table.column("size", .integer).notNull()
+                table.column("has_eight_bit_bytes", .boolean).notNull()
+                table.column("relay", .text)
+                table.column("origin", .text)
+                table.column("origin_queue_id", .text)
+                table.column("is_report", .boolean).notNull().defaults(to: false)
+                table.column("attempts", .integer).notNull().defaults(to: 0)
+                table.column("next_attempt_at", .double).notNull()
+                table.column("lease_owner", .text)
+                table.column("lease_expires_at", .double)
+                table.column("last_error", .text)
+            }
+            try db.create(index: "outbound_entry_due", on: EntryRecord.databaseTableName, columns: ["next_attempt_at", "id"])
+            try db.create(table: RecipientRecord.databaseTableName) { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("entry_id", .integer).notNull().indexed()
+                    .references(EntryRecord.databaseTableName, onDelete: .cascade)
+                table.column("address", .text).notNull()
+                table.column("state", .text).notNull()
+                table.column("last_response", .text)
+                table.column("enhanced_code", .text)
+                table.column("updated_at", .double)
+            }
+        }
+        return migrator
+    }
+}
