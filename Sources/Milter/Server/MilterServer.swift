@@ -98,7 +98,7 @@ public struct MilterServer<Handler: MilterHandler>: Service, CustomStringConvert
                     try channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
                     let source = ChannelByteSource()
                     try channel.pipeline.syncOperations.addHandler(source)
-                    return AcceptedConnection(channel: channel, source: source)
+                    return AcceptedConnection(channel: channel, source: source, remoteAddress: channel.remoteAddress)
                 }
             }
             let bound = listener.channel.localAddress
@@ -111,7 +111,7 @@ public struct MilterServer<Handler: MilterHandler>: Service, CustomStringConvert
                 channel.eventLoop.makeCompletedFuture {
                     let source = ChannelByteSource()
                     try channel.pipeline.syncOperations.addHandler(source)
-                    return AcceptedConnection(channel: channel, source: source)
+                    return AcceptedConnection(channel: channel, source: source, remoteAddress: channel.remoteAddress)
                 }
             }
             _ = chmod(path, mode_t(configuration.unixSocketPermissions))
@@ -138,7 +138,7 @@ public struct MilterServer<Handler: MilterHandler>: Service, CustomStringConvert
                         counters.open += 1
                         return (id, true)
                     }
-                    let peer = Self.peerDescription(connection.channel, listener: address)
+                    let peer = Self.peerDescription(connection.remoteAddress, listener: address)
                     guard admitted else {
                         logger.warning(
                             "refusing milter connection: \(limit) connections open",
@@ -203,8 +203,8 @@ public struct MilterServer<Handler: MilterHandler>: Service, CustomStringConvert
         channel.close(promise: nil)
     }
 
-    private static func peerDescription(_ channel: any Channel, listener: MilterSocketAddress) -> String {
-        if let remote = channel.remoteAddress, let ip = remote.ipAddress, let port = remote.port {
+    private static func peerDescription(_ remoteAddress: SocketAddress?, listener: MilterSocketAddress) -> String {
+        if let remote = remoteAddress, let ip = remote.ipAddress, let port = remote.port {
             return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
         }
         if case .unix(let path) = listener {
@@ -218,6 +218,9 @@ public struct MilterServer<Handler: MilterHandler>: Service, CustomStringConvert
 struct AcceptedConnection: Sendable {
     let channel: any Channel
     let source: ChannelByteSource
+    /// Read when the channel is set up: a peer that closes at once has none by the time the
+    /// accept loop sees the connection.
+    let remoteAddress: SocketAddress?
 }
 
 extension MilterSocketAddress {
