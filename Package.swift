@@ -112,11 +112,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // What the fuzz executables share: libFuzzer's driver, or replaying inputs.
+        .target(
+            name: "FuzzSupport",
+            swiftSettings: strictSettings
+        ),
         // libFuzzer entry point for the frame and command decoders (docs/fuzzing.md).
         .executableTarget(
             name: "milter-fuzz",
             dependencies: [
                 "Milter",
+                "FuzzSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -124,7 +130,7 @@ let package = Package(
         // libFuzzer entry point for the MIME parser, decoders and rewrites (docs/fuzzing.md).
         .executableTarget(
             name: "mime-fuzz",
-            dependencies: ["MailMessage"],
+            dependencies: ["MailMessage", "FuzzSupport"],
             swiftSettings: strictSettings
         ),
         // Helpers the integration tests share: a private Postfix, an SMTP client, log capture, processes.

@@ -1,3 +1,4 @@
+import FuzzSupport
 import Milter
 import NIOCore
 
@@ -56,7 +57,6 @@ enum MilterFuzzTarget {
 }
 
 /// The per-input callback libFuzzer calls.
-/// The per-input callback libFuzzer calls.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func milterFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data else { return 0 }
@@ -64,20 +64,12 @@ public func milterFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -
     return 0
 }
 
-#if FUZZING
-/// libFuzzer's driver (from the runtime `-sanitize=fuzzer` links in).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
-/// Hands the process to libFuzzer's driver with ``milterFuzzTestOneInput(_:_:)`` (kept in this
-/// file: referring to a `@_cdecl` function from another file emits its C symbol twice).
-func runFuzzerDriver() -> CInt {
-    var argc = CommandLine.argc
-    var argv = CommandLine.unsafeArgv
-    return LLVMFuzzerRunDriver(&argc, &argv, milterFuzzTestOneInput)
+/// The entry point (in this file: referring to a `@_cdecl` function from another file emits
+/// its C symbol twice): libFuzzer's driver when built with `-DFUZZING`, else a replayer of input
+/// files and directories (docs/fuzzing.md).
+@main
+struct MilterFuzz {
+    static func main() throws {
+        try FuzzEntryPoint.main(name: "milter-fuzz", callback: milterFuzzTestOneInput)
+    }
 }
-#endif

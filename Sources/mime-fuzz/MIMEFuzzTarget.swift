@@ -1,3 +1,4 @@
+import FuzzSupport
 import MailMessage
 
 /// Feeds arbitrary bytes through everything that reads a message: the streaming MIME parser
@@ -67,20 +68,12 @@ public func mimeFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
     return 0
 }
 
-#if FUZZING
-/// libFuzzer's driver (from the runtime `-sanitize=fuzzer` links in).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
-/// Hands the process to libFuzzer's driver (kept in this file: referring to a `@_cdecl`
-/// function from another file emits its C symbol twice).
-func runFuzzerDriver() -> CInt {
-    var argc = CommandLine.argc
-    var argv = CommandLine.unsafeArgv
-    return LLVMFuzzerRunDriver(&argc, &argv, mimeFuzzTestOneInput)
+/// The entry point (in this file: referring to a `@_cdecl` function from another file emits
+/// its C symbol twice): libFuzzer's driver when built with `-DFUZZING`, else a replayer of input
+/// files and directories (docs/fuzzing.md).
+@main
+struct MIMEFuzz {
+    static func main() throws {
+        try FuzzEntryPoint.main(name: "mime-fuzz", callback: mimeFuzzTestOneInput)
+    }
 }
-#endif

@@ -62,10 +62,13 @@ public struct HeaderField: Sendable, Hashable {
     }
 
     /// The length of the longest physical line (without its line break).
-    var longestLine: Int {
+    var longestLine: Int { Self.longestLine(raw) }
+
+    /// The length of the longest line in `bytes`, line breaks (CR and LF) not counted.
+    static func longestLine(_ bytes: [UInt8]) -> Int {
         var longest = 0
         var current = 0
-        for byte in raw {
+        for byte in bytes {
             if byte == 0x0A {
                 longest = max(longest, current)
                 current = 0

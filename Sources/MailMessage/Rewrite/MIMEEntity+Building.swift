@@ -194,17 +194,7 @@ extension MIMEEntity {
     }
 
     static func longestLine(_ bytes: [UInt8]) -> Int {
-        var longest = 0
-        var current = 0
-        for byte in bytes {
-            if byte == 0x0A {
-                longest = max(longest, current)
-                current = 0
-            } else {
-                current += 1
-            }
-        }
-        return max(longest, current)
+        HeaderField.longestLine(bytes)
     }
 }
 
