@@ -17,6 +17,16 @@ struct HeaderTests {
         #expect(header.raw == block)
     }
 
+    @Test("an mbox From_ line at the top stays in the header")
+    func mboxFromLine() throws {
+        let bytes = Array("From sender@example.com Mon Apr  1 10:30:00 2024\nSubject: mbox\nFrom: a@example.com\n\nbody\n".utf8)
+        let message = try MailMessage.parse(bytes)
+        #expect(message.subject == "mbox")
+        #expect(message.from.map(\.address) == ["a@example.com"])
+        #expect(try message.root.decodedContent() == Array("body\n".utf8))
+        #expect(try message.serialized() == bytes)
+    }
+
     @Test("adjacent encoded words are joined as bytes before decoding (split character)")
     func splitCharacter() {
         let bytes = Array("売上".utf8)  // E5 A3 B2 E4 B8 8A

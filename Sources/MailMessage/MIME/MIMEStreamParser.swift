@@ -203,6 +203,7 @@ public final class MIMEStreamParser {
     private func isHeaderLine(_ line: UnsafeRawBufferPointer, first: Bool) -> Bool {
         guard let byte = line.first else { return false }
         if byte == 0x20 || byte == 0x09 { return !first || stack.count == 1 }
+        if first && stack.count == 1 && line.starts(with: "From ".utf8) { return true }
         for (index, c) in line.enumerated() {
             if c == UInt8(ascii: ":") { return index > 0 }
             if c <= 0x20 || c >= 0x7F { return false }
