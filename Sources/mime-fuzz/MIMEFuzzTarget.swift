@@ -31,6 +31,11 @@ enum MIMEFuzzTarget {
             if output != input {
                 fatalError("round trip changed \(input.count) bytes into \(output.count)")
             }
+            // The chunking must not change what is parsed.
+            let whole = try MailMessage.parse(input, options: options)
+            if shape(whole) != shape(message) {
+                fatalError("chunks of \(step) parse differently from the whole input")
+            }
             _ = try MessageSummary(message)
             rewrite(message)
         } catch {
@@ -43,6 +48,15 @@ enum MIMEFuzzTarget {
         _ = SafeFilename.make(String(decoding: input.prefix(400), as: UTF8.self))
         _ = UUEncode.blocks(in: input)
         _ = HTMLText.plainText(String(decoding: input.prefix(4096), as: UTF8.self))
+    }
+
+    /// Paths, types, names and raw sizes of every entity.
+    private static func shape(_ message: MailMessage) -> [String] {
+        message.entities.map { located in
+            var size = -1
+            if case .leaf(let leaf) = located.entity.body { size = leaf.contentCount }
+            return "\(located.path) \(located.entity.contentType.mimeType) \(located.entity.filename ?? "-") \(size)"
+        }
     }
 
     /// Every rewrite on a copy; the result must parse again.

@@ -31,7 +31,7 @@ struct CharsetTests {
         #expect(TextDecoder.decode(bytes, charset: .iso2022JP) == "ｱｲA")
     }
 
-    @Test("encoding ISO-2022-JP round-trips vendor characters", arguments: ["①売上集計_㈱髙島屋様～確定版", "ｶﾀｶﾅ と ASCII mixed 123", "﨑ちゃん"])
+    @Test("encoding ISO-2022-JP round-trips vendor characters", arguments: ["①売上集計_㈱髙島屋様～確定版", "カタカナ と ASCII mixed 123", "﨑ちゃん"])
     func iso2022JPRoundTrip(text: String) throws {
         let encoded = try #require(TextEncoder.encode(text, charset: .iso2022JP))
         #expect(encoded.allSatisfy { $0 < 0x80 })
@@ -42,6 +42,8 @@ struct CharsetTests {
     @Test("text without an ISO-2022-JP form is refused (callers fall back to UTF-8)")
     func iso2022JPRefusesEmoji() {
         #expect(TextEncoder.encode("お祝い🎉", charset: .iso2022JP) == nil)
+        #expect(TextEncoder.encode("ｶﾀｶﾅ", charset: .iso2022JP) == nil)  // JIS X 0201 is not in RFC 1468
+        #expect(TextEncoder.encode("x", charset: MIMECharset(label: "x-unknown")) == nil)
     }
 
     @Test(

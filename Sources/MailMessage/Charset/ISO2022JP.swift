@@ -166,6 +166,7 @@ enum ISO2022JP {
                 output.append(byte)
                 index += 1
             } else if (0xA1...0xDF).contains(byte) {
+                // CP50221 writes half-width katakana after ESC ( I (TextEncoder refuses it first).
                 switchTo(.katakana)
                 output.append(byte - 0x80)
                 index += 1

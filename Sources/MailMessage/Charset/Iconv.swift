@@ -83,13 +83,14 @@ enum Iconv {
                     } else {
                         status = iconv(descriptor, &inPointer, &inLeft, &outPointer, &outLeft)
                     }
+                    let failure = status == -1 ? errno : 0
                     let produced = chunkBuffer.count - outLeft
                     output.append(contentsOf: UnsafeBufferPointer(start: chunkBuffer.baseAddress, count: produced))
                     if status != -1 {
                         if finished { return true }
                         continue
                     }
-                    switch errno {
+                    switch failure {
                     case E2BIG:
                         continue
                     case EILSEQ, EINVAL:

@@ -7,9 +7,14 @@ public enum TextEncoder {
         switch charset.converter {
         case .ascii:
             return utf8.allSatisfy { $0 < 0x80 } ? utf8 : nil
-        case .utf8, .unknown:
+        case .utf8:
             return utf8
+        case .unknown:
+            return nil
         case .iso2022JP:
+            // Half-width katakana is JIS X 0201, not part of ISO-2022-JP (RFC 1468): such text
+            // is written in another charset by the caller.
+            if text.unicodeScalars.contains(where: { (0xFF61...0xFF9F).contains($0.value) }) { return nil }
             guard let shiftJIS = Iconv.encodeFromUTF8(utf8, to: "CP932") else { return nil }
             return ISO2022JP.fromShiftJIS(NECSelectedRemap.remapIBMExtensions(shiftJIS))
         case .iconv(let name):

@@ -6,12 +6,13 @@ public struct QuotedPrintableDecoder: Sendable {
 
     public init() {}
 
-    /// Decodes the next piece; an incomplete last line is held until more arrives.
+    /// Decodes the next piece; an incomplete last line is held until more arrives (only the
+    /// new bytes are searched for its end, so a long line costs linear time).
     public mutating func decode(_ input: some Collection<UInt8>, into output: inout [UInt8]) {
+        let before = carry.count
         carry.append(contentsOf: input)
-        guard let lastNewline = carry.lastIndex(of: 0x0A) else { return }
-        let complete = carry[...lastNewline]
-        Self.decodeLines(complete, final: false, into: &output)
+        guard let lastNewline = carry[before...].lastIndex(of: 0x0A) else { return }
+        Self.decodeLines(carry[...lastNewline], final: false, into: &output)
         carry.removeSubrange(...lastNewline)
     }
 

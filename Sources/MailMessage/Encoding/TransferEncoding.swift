@@ -46,13 +46,14 @@ public enum TransferEncoding: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// An incremental decoder for one transfer encoding.
+/// An incremental decoder for one transfer encoding. Memory is bounded by the chunk size:
+/// base64 and uuencode keep a few bytes between chunks, quoted-printable one unfinished line.
 public struct TransferDecoder: Sendable {
     private enum State: Sendable {
         case identity
         case base64(Base64Decoder)
         case quotedPrintable(QuotedPrintableDecoder)
-        case uuencode([UInt8])
+        case uuencode(UUEncode.Decoder, partialLine: [UInt8], sawBlock: Bool)
     }
 
     private var state: State
@@ -63,25 +64,42 @@ public struct TransferDecoder: Sendable {
         switch encoding {
         case .base64: state = .base64(Base64Decoder())
         case .quotedPrintable: state = .quotedPrintable(QuotedPrintableDecoder())
-        case .uuencode: state = .uuencode([])
+        case .uuencode: state = .uuencode(UUEncode.Decoder(), partialLine: [], sawBlock: false)
         default: state = .identity
         }
     }
 
     /// Decodes the next piece of input.
     public mutating func decode(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+        // Each case takes its state out first, so the buffers inside are mutated in place
+        // rather than copied for every chunk.
         switch state {
         case .identity:
             output.append(contentsOf: input)
         case .base64(var decoder):
+            state = .identity
             decoder.decode(input, into: &output)
             state = .base64(decoder)
         case .quotedPrintable(var decoder):
+            state = .identity
             decoder.decode(input, into: &output)
             state = .quotedPrintable(decoder)
-        case .uuencode(var buffer):
-            buffer.append(contentsOf: input)
-            state = .uuencode(buffer)
+        case .uuencode(var decoder, var partial, var sawBlock):
+            state = .identity
+            partial.append(contentsOf: input)
+            var lineStart = 0
+            while let newline = partial[lineStart...].firstIndex(of: 0x0A) {
+                var end = newline
+                if end > lineStart, partial[end - 1] == 0x0D { end -= 1 }
+                if let block = decoder.line(partial[lineStart..<end]) {
+                    output.append(contentsOf: block.content)
+                    sawBlock = true
+                }
+                lineStart = newline + 1
+            }
+            partial.removeFirst(lineStart)
+            if partial.count > 1 << 16 { partial.removeAll() }  // no uuencoded line is that long
+            state = .uuencode(decoder, partialLine: partial, sawBlock: sawBlock)
         }
     }
 
@@ -95,14 +113,12 @@ public struct TransferDecoder: Sendable {
             sawInvalidBase64 = decoder.wasInvalid
             state = .base64(decoder)
         case .quotedPrintable(var decoder):
+            state = .identity
             decoder.finish(into: &output)
             state = .quotedPrintable(decoder)
-        case .uuencode(let buffer):
-            if let block = UUEncode.blocks(in: buffer).first {
-                output.append(contentsOf: block.content)
-            } else {
-                output.append(contentsOf: buffer)
-            }
+        case .uuencode(var decoder, let partial, _):
+            if !partial.isEmpty, let block = decoder.line(partial[...]) { output.append(contentsOf: block.content) }
+            state = .uuencode(decoder, partialLine: [], sawBlock: true)
         }
     }
 }

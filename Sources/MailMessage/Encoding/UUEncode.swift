@@ -1,4 +1,5 @@
-/// uuencoded blocks (`begin 644 name` … `end`) as old clients put them inside text bodies.
+/// uuencoded blocks (`begin 644 name` … `end`) as old clients put them inside text bodies, and
+/// the `x-uuencode` transfer encoding.
 public enum UUEncode {
     /// One block found in a text.
     public struct Block: Hashable, Sendable {
@@ -10,71 +11,74 @@ public enum UUEncode {
         public var content: [UInt8]
     }
 
-    /// Finds every complete `begin … end` block in `text` (line ends CRLF or LF).
+    /// Finds every complete `begin … end` block in `text` (line ends CRLF or LF). One pass over
+    /// the lines; nothing but the decoded content is allocated.
     public static func blocks(in text: some Collection<UInt8>) -> [Block] {
         let bytes = Array(text)
-        guard containsBegin(bytes) else { return [] }
         var blocks = [Block]()
-        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { line -> ArraySlice<UInt8> in
-            line.last == 0x0D ? line.dropLast() : line
-        }[...]
-        while let beginIndex = lines.firstIndex(where: isBeginLine) {
-            let header = lines[beginIndex]
-            let fields = header.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: true)
-            guard fields.count == 3 else { lines = lines[(beginIndex + 1)...]; continue }
-            var content = [UInt8]()
-            var index = beginIndex + 1
-            var ended = false
-            while index < lines.endIndex {
-                let line = lines[index]
-                if line.elementsEqual("end".utf8) { ended = true; break }
-                decodeLine(line, into: &content)
-                index += 1
-            }
-            if ended {
-                blocks.append(Block(mode: String(decoding: fields[1], as: UTF8.self), filename: TextDecoder.decodeRaw(fields[2]), content: content))
-            }
-            lines = lines[min(index + 1, lines.endIndex)...]
+        var decoder = Decoder()
+        var lineStart = 0
+        while lineStart < bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            var contentEnd = lineEnd
+            if contentEnd > lineStart, bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+            if let block = decoder.line(bytes[lineStart..<contentEnd]) { blocks.append(block) }
+            lineStart = lineEnd + 1
         }
         return blocks
     }
 
-    private static func containsBegin(_ bytes: [UInt8]) -> Bool {
-        let needle = Array("begin ".utf8)
-        guard bytes.count >= needle.count else { return false }
-        var index = 0
-        while index + needle.count <= bytes.count {
-            if (index == 0 || bytes[index - 1] == 0x0A) && bytes[index] == needle[0] && bytes[index..<(index + needle.count)].elementsEqual(needle) {
-                return true
+    /// A line-by-line decoder: waits for a `begin` line, decodes until `end`.
+    struct Decoder: Sendable {
+        private var header: (mode: String, name: String)?
+        private var content: [UInt8] = []
+
+        /// Feeds one line (without its line break); returns a block when its `end` line arrives.
+        mutating func line(_ line: ArraySlice<UInt8>) -> Block? {
+            guard let current = header else {
+                if let begin = UUEncode.beginLine(line) { header = begin }
+                return nil
             }
-            index += 1
+            if line.elementsEqual("end".utf8) {
+                header = nil
+                defer { content = [] }
+                return Block(mode: current.mode, filename: current.name, content: content)
+            }
+            UUEncode.decodeLine(line, into: &content)
+            return nil
         }
-        return false
     }
 
-    private static func isBeginLine(_ line: ArraySlice<UInt8>) -> Bool {
-        guard line.starts(with: "begin ".utf8) else { return false }
+    /// `begin MODE NAME` with a 3- or 4-digit octal mode.
+    static func beginLine(_ line: ArraySlice<UInt8>) -> (mode: String, name: String)? {
+        guard line.starts(with: "begin ".utf8) else { return nil }
         let fields = line.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: true)
-        guard fields.count == 3, (3...4).contains(fields[1].count) else { return false }
-        return fields[1].allSatisfy { (0x30...0x37).contains($0) }
+        guard fields.count == 3, (3...4).contains(fields[1].count), fields[1].allSatisfy({ (0x30...0x37).contains($0) }) else { return nil }
+        return (String(decoding: fields[1], as: UTF8.self), TextDecoder.decodeRaw(fields[2]))
     }
 
-    private static func decodeLine(_ line: ArraySlice<UInt8>, into output: inout [UInt8]) {
+    static func decodeLine(_ line: ArraySlice<UInt8>, into output: inout [UInt8]) {
         guard let first = line.first else { return }
         let length = Int((first &- 0x20) & 0x3F)
         guard length > 0 else { return }
-        var values = line.dropFirst().map { ($0 &- 0x20) & 0x3F }
-        while values.count % 4 != 0 { values.append(0) }
         var produced = 0
-        var index = 0
-        while index + 4 <= values.count && produced < length {
-            let a = values[index], b = values[index + 1], c = values[index + 2], d = values[index + 3]
-            let bytes = [a << 2 | b >> 4, b << 4 | c >> 2, c << 6 | d]
-            for byte in bytes where produced < length {
+        var index = line.startIndex + 1
+        while produced < length {
+            var group: [UInt8] = [0, 0, 0, 0]
+            for offset in 0..<4 where index + offset < line.endIndex {
+                group[offset] = (line[index + offset] &- 0x20) & 0x3F
+            }
+            let decoded = [group[0] << 2 | group[1] >> 4, group[1] << 4 | group[2] >> 2, group[2] << 6 | group[3]]
+            for byte in decoded where produced < length {
                 output.append(byte)
                 produced += 1
             }
             index += 4
+            if index >= line.endIndex && produced < length {
+                // A short line: the rest of the declared length is missing; stop.
+                break
+            }
         }
     }
 }

@@ -25,13 +25,14 @@ public enum DateParser {
         guard let month = months.firstIndex(of: String(tokens[1].prefix(3))) else { return nil }
         guard var year = Int(tokens[2]) else { return nil }
         if tokens[2].count <= 2 { year += year < 50 ? 2000 : 1900 } else if tokens[2].count == 3 { year += 1900 }
+        guard (1...9999).contains(year) else { return nil }
         let time = tokens[3].split(separator: ":").map { Int($0) }
         guard time.count >= 2, let hour = time[0], let minute = time[1], (0...23).contains(hour), (0...59).contains(minute) else { return nil }
         let second = time.count > 2 ? (time[2] ?? 0) : 0
         var offsetMinutes = 0
         if tokens.count >= 5 {
             let zone = tokens[4]
-            if let sign = zone.first, sign == "+" || sign == "-", zone.count == 5, let value = Int(zone.dropFirst()) {
+            if let sign = zone.first, sign == "+" || sign == "-", zone.count == 5, let value = Int(zone.dropFirst()), value >= 0 {
                 offsetMinutes = (value / 100 * 60 + value % 100) * (sign == "-" ? -1 : 1)
             } else if let named = zones[zone] {
                 offsetMinutes = named

@@ -127,8 +127,11 @@ public enum EncodedWordDecoder {
         var segments = [Segment]()
         var textStart = 0
         var index = 0
+        // Where the next `?=` and the next space start, from each position: every candidate word
+        // is then checked in constant time, so hostile values cannot make this quadratic.
+        let ends = NextPositions(bytes)
         while index + 1 < bytes.count {
-            if bytes[index] == UInt8(ascii: "="), bytes[index + 1] == UInt8(ascii: "?"), let (charset, decoded, end) = parseWord(bytes, at: index) {
+            if bytes[index] == UInt8(ascii: "="), bytes[index + 1] == UInt8(ascii: "?"), let (charset, decoded, end) = parseWord(bytes, at: index, ends: ends) {
                 if textStart < index { segments.append(.text(bytes[textStart..<index])) }
                 segments.append(.word(charset: charset, bytes: decoded))
                 index = end
@@ -141,8 +144,28 @@ public enum EncodedWordDecoder {
         return segments
     }
 
+    /// For every position, the next `?=` and the next space or tab at or after it.
+    private struct NextPositions {
+        let close: [Int32]
+        let space: [Int32]
+
+        init(_ bytes: [UInt8]) {
+            let count = bytes.count
+            var close = [Int32](repeating: Int32(count), count: count + 1)
+            var space = [Int32](repeating: Int32(count), count: count + 1)
+            var index = count - 1
+            while index >= 0 {
+                close[index] = index + 1 < count && bytes[index] == UInt8(ascii: "?") && bytes[index + 1] == UInt8(ascii: "=") ? Int32(index) : close[index + 1]
+                space[index] = bytes[index] == 0x20 || bytes[index] == 0x09 ? Int32(index) : space[index + 1]
+                index -= 1
+            }
+            self.close = close
+            self.space = space
+        }
+    }
+
     /// Parses `=?charset?E?text?=` at `start`; returns the charset, decoded bytes and end index.
-    private static func parseWord(_ bytes: [UInt8], at start: Int) -> (String, [UInt8], Int)? {
+    private static func parseWord(_ bytes: [UInt8], at start: Int, ends: NextPositions) -> (String, [UInt8], Int)? {
         var index = start + 2
         let charsetStart = index
         while index < bytes.count, bytes[index] != UInt8(ascii: "?") {
@@ -155,12 +178,8 @@ public enum EncodedWordDecoder {
         let encoding = bytes[index + 1] | 0x20
         guard encoding == UInt8(ascii: "b") || encoding == UInt8(ascii: "q"), bytes[index + 2] == UInt8(ascii: "?") else { return nil }
         let textStart = index + 3
-        var end = textStart
-        while end + 1 < bytes.count, !(bytes[end] == UInt8(ascii: "?") && bytes[end + 1] == UInt8(ascii: "=")) {
-            if bytes[end] == 0x20 || bytes[end] == 0x09 { return nil }
-            end += 1
-        }
-        guard end + 1 < bytes.count else { return nil }
+        let end = Int(ends.close[textStart])
+        guard end + 1 < bytes.count, Int(ends.space[textStart]) > end else { return nil }
         let text = bytes[textStart..<end]
         let decoded: [UInt8]
         if encoding == UInt8(ascii: "b") {

@@ -55,12 +55,33 @@ public struct MessageHeader: Sendable, Hashable, Sequence {
 
     /// Appends a field at the end.
     public mutating func append(_ field: HeaderField) {
+        terminateLastField()
         fields.append(field)
     }
 
-    /// Inserts a field at the top (trace fields, marks).
+    /// Inserts a field at the top (trace fields, marks) — after any leading nameless lines (an
+    /// mbox `From ` line or a stray continuation), so it cannot become part of them.
     public mutating func prepend(_ field: HeaderField) {
-        fields.insert(field, at: 0)
+        let position = fields.firstIndex { !$0.name.isEmpty && $0.raw.first != 0x20 && $0.raw.first != 0x09 && !$0.raw.starts(with: "From ".utf8) } ?? fields.count
+        if position > 0 { terminate(at: position - 1) }
+        fields.insert(field, at: position)
+    }
+
+    /// Makes sure the last field ends with a line break (needed before a blank line is written
+    /// after a header that ended at the end of input).
+    mutating func ensureTerminated() {
+        terminateLastField()
+    }
+
+    /// A header that ended at the end of input has no line break after its last field: add one
+    /// before anything is written after it.
+    private mutating func terminateLastField() {
+        if !fields.isEmpty { terminate(at: fields.count - 1) }
+    }
+
+    private mutating func terminate(at index: Int) {
+        guard fields[index].raw.last != 0x0A else { return }
+        fields[index] = HeaderField(raw: fields[index].raw + [13, 10])
     }
 
     /// Removes every field named `name`; returns how many were removed.
@@ -81,8 +102,11 @@ public struct MessageHeader: Sendable, Hashable, Sequence {
                 if fields[index].hasName(field.name) { fields.remove(at: index) }
                 index -= 1
             }
+            // The replaced field may have been the last one, written without a line break.
+            if first < fields.count - 1 || field.raw.last == 0x0A { return }
+            terminateLastField()
         } else {
-            fields.append(field)
+            append(field)
         }
     }
 

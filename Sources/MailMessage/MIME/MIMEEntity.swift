@@ -103,7 +103,7 @@ public struct LeafBody: Sendable {
 
     public init(raw: BodyBytes, delimiterLineBreak: Int = 0) {
         self.raw = raw
-        self.delimiterLineBreak = delimiterLineBreak
+        self.delimiterLineBreak = min(max(0, delimiterLineBreak), raw.count)
     }
 
     /// The number of content bytes (still transfer-encoded).

@@ -21,7 +21,8 @@ public struct MIMEParserOptions: Sendable, Hashable {
     public var memoryLimit = 8 << 20
     /// Bytes of one header block at most; the rest is read as body (`header_too_large`).
     public var maxHeaderBytes = 1 << 20
-    /// A line longer than this is passed on in pieces instead of being buffered whole.
+    /// A line longer than this is passed on in pieces instead of being buffered whole (at least
+    /// 256).
     public var maxLineBuffer = 1 << 16
     /// Where spool files are created (they are unlinked at once). Default: `$TMPDIR` or `/tmp`.
     public var spoolDirectory: String = {

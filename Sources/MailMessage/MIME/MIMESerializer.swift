@@ -27,6 +27,9 @@ public enum MIMESerializer {
             for part in multipart.parts {
                 try lineBreakBeforeDelimiter(pendingBreak, lastByte, write)
                 try part.delimiterLine.withUnsafeBytes(write)
+                // A delimiter parsed at the very end of input has no line break; a part put after
+                // it by a rewrite needs one.
+                if part.delimiterLine.last != 0x0A && !isEmpty(part.entity) { try [UInt8]([13, 10]).withUnsafeBytes(write) }
                 try emit(part.entity, lastByte, write)
                 pendingBreak = contentRunsToEnd(part.entity)
             }
@@ -53,7 +56,19 @@ public enum MIMESerializer {
         switch entity.body {
         case .leaf(let leaf): leaf.delimiterLineBreak == 0 && leaf.raw.count > 0
         case .message(let encapsulated): encapsulated.delimiterLineBreak == 0
-        case .multipart: false
+        case .multipart(let multipart):
+            // An unclosed multipart ends with its last part's content.
+            multipart.epilogue.count == 0 && (multipart.parts.last.map { contentRunsToEnd($0.entity) } ?? false)
+        }
+    }
+
+    /// Whether the entity serialises to nothing at all.
+    private static func isEmpty(_ entity: MIMEEntity) -> Bool {
+        guard entity.header.fields.isEmpty, entity.headerTerminator.isEmpty else { return false }
+        switch entity.body {
+        case .leaf(let leaf): return leaf.raw.count == 0
+        case .multipart(let multipart): return multipart.preamble.count == 0 && multipart.parts.isEmpty && multipart.epilogue.count == 0
+        case .message(let encapsulated): return isEmpty(encapsulated.entity)
         }
     }
 

@@ -18,7 +18,7 @@ public final class MIMEStreamParser {
     private var stack: [OpenEntity] = []
     private var root: MIMEEntity?
     private var pending: [UInt8] = []
-    private var inLongLine = false
+    private var longLine = LongLine.none
     private var longLineLength = 0
     private var previousLineBreak = 0
     private var openBoundaries = 0
@@ -31,8 +31,11 @@ public final class MIMEStreamParser {
 
     /// A parser for one message.
     public init(options: MIMEParserOptions = MIMEParserOptions()) {
+        var options = options
+        // The first piece of a long line must hold `--`, a whole boundary and `--`.
+        options.maxLineBuffer = max(options.maxLineBuffer, Self.maximumBoundaryLength + 56)
         self.options = options
-        budget = MemoryBudget(partThreshold: options.spoolThreshold, messageLimit: options.memoryLimit, spoolDirectory: options.spoolDirectory)
+        budget = MemoryBudget(partThreshold: options.spoolThreshold, messageLimit: options.memoryLimit, spool: MessageSpool(directory: options.spoolDirectory))
         stack.append(OpenEntity(depth: 0, defaultContentType: .plainText))
     }
 
@@ -47,7 +50,21 @@ public final class MIMEStreamParser {
                 return
             }
             let end = UnsafeRawPointer(found) - base + 1
-            if pending.isEmpty {
+            if pending.count + (end - offset) > options.maxLineBuffer {
+                // A long line goes through the long-line path whether it arrived whole or in
+                // pieces, so chunking never changes the result.
+                var cursor = offset
+                while pending.count + (end - cursor) > options.maxLineBuffer {
+                    let take = options.maxLineBuffer + 1 - pending.count
+                    pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[cursor..<(cursor + take)]))
+                    cursor += take
+                    try flushLongLine()
+                }
+                pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[cursor..<end]))
+                let line = pending
+                pending.removeAll(keepingCapacity: true)
+                try line.withUnsafeBytes { raw in try processLine(raw, complete: true) }
+            } else if pending.isEmpty {
                 try processLine(UnsafeRawBufferPointer(rebasing: chunk[offset..<end]), complete: true)
             } else {
                 pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[offset..<end]))
@@ -67,13 +84,14 @@ public final class MIMEStreamParser {
 
     /// Ends the input and returns the message.
     public func finish() throws -> MailMessage {
-        if !pending.isEmpty {
+        if !pending.isEmpty || longLine.isActive {
             let line = pending
             pending = []
             try line.withUnsafeBytes { raw in try processLine(raw, complete: false) }
         }
         previousLineBreak = 0
         while !stack.isEmpty { try finishTop(byDelimiter: false) }
+        try budget.spool.flush()
         if lfLines > 0 && crlfLines == 0 { warnings.add(.bareLFLineEndings, .info, "every line ends in LF") }
         if longestBodyLine > 998 { warnings.add(.bodyLineTooLong, .warning, "max line \(longestBodyLine) octets") }
         if nulParts > 0 { warnings.add(.nulInBody, .warning, "\(nulParts) text part\(nulParts == 1 ? "" : "s")") }
@@ -83,20 +101,77 @@ public final class MIMEStreamParser {
 
     // MARK: - Lines
 
+    /// A line longer than `maxLineBuffer` is passed on in pieces. The first piece is judged
+    /// the way the whole line would be — a delimiter (boundary plus any amount of whitespace,
+    /// decided at the line's end), a header line, or content — so the result never depends on
+    /// how the input was chunked.
+    private enum LongLine {
+        case none
+        /// Header or body content: later pieces follow the first.
+        case content
+        /// `--boundary[--]` followed so far only by spaces and tabs.
+        case delimiterCandidate(multipartAt: Int, isClose: Bool, bytes: [UInt8])
+
+        var isActive: Bool {
+            if case .none = self { return false }
+            return true
+        }
+    }
+
     private func flushLongLine() throws {
-        let fragment = pending
+        var fragment = pending
         pending.removeAll(keepingCapacity: true)
-        try fragment.withUnsafeBytes { raw in
-            if !inLongLine {
-                inLongLine = true
-                longLineLength = 0
-                // The start of the line still gets the usual treatment (it is no delimiter: too long).
-                try route(raw, countsAsLine: false)
-            } else {
-                try append(raw)
-            }
+        // A CR at the end may belong to the CRLF that ends the line: keep it for the next piece.
+        if fragment.last == 0x0D {
+            fragment.removeLast()
+            pending.append(0x0D)
         }
         longLineLength += fragment.count
+        try fragment.withUnsafeBytes { raw in
+            switch longLine {
+            case .none:
+                // As for a whole line: a line that is not a header line ends the header first
+                // (the multipart whose header ends may own the delimiter this line is).
+                let judged = UnsafeRawBufferPointer(rebasing: raw[0..<min(raw.count, options.maxLineBuffer)])
+                while let top = stack.last, top.inHeader, !isHeaderLine(judged, first: top.headerBytes.isEmpty) {
+                    try endHeader(top)
+                }
+                if let (index, isClose) = delimiterPrefix(raw) {
+                    longLine = .delimiterCandidate(multipartAt: index, isClose: isClose, bytes: fragment)
+                } else {
+                    longLine = .content
+                    try route(raw, countsAsLine: false)
+                }
+            case .content:
+                try append(raw)
+            case .delimiterCandidate(let index, let isClose, var bytes):
+                if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) && bytes.count + raw.count <= options.maxHeaderBytes {
+                    longLine = .none  // release the buffer before growing it
+                    bytes.append(contentsOf: raw)
+                    longLine = .delimiterCandidate(multipartAt: index, isClose: isClose, bytes: bytes)
+                } else {
+                    longLine = .content
+                    try bytes.withUnsafeBytes { start in try route(start, countsAsLine: false) }
+                    try append(raw)
+                }
+            }
+        }
+    }
+
+    /// The innermost open multipart whose boundary starts `fragment` followed only by `--`,
+    /// spaces and tabs.
+    private func delimiterPrefix(_ fragment: UnsafeRawBufferPointer) -> (Int, Bool)? {
+        guard openBoundaries > 0, fragment.count >= 2, fragment[0] == 0x2D, fragment[1] == 0x2D else { return nil }
+        var index = stack.count - 1
+        while index >= 0 {
+            if let multipart = stack[index].multipart, !multipart.isClosed, let boundary = multipart.boundary,
+                let isClose = Self.delimiter(fragment, matches: boundary)
+            {
+                return (index, isClose)
+            }
+            index -= 1
+        }
+        return nil
     }
 
     private func processLine(_ line: UnsafeRawBufferPointer, complete: Bool) throws {
@@ -110,14 +185,28 @@ public final class MIMEStreamParser {
                 lfLines += 1
             }
         }
-        if inLongLine {
-            inLongLine = false
+        switch longLine {
+        case .none:
+            try route(line, countsAsLine: true)
+        case .content:
+            longLine = .none
             longLineLength += line.count - lineBreak
             if let top = stack.last, !top.inHeader { longestBodyLine = max(longestBodyLine, longLineLength) }
             try append(line)
-        } else {
-            try route(line, countsAsLine: true)
+        case .delimiterCandidate(let index, let isClose, var bytes):
+            longLine = .none
+            let whole = bytes.count + line.count <= options.maxHeaderBytes
+            if whole && line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }) {
+                bytes.append(contentsOf: line)
+                try bytes.withUnsafeBytes { raw in try handleDelimiter(raw, multipartAt: index, isClose: isClose) }
+            } else {
+                longLineLength += line.count - lineBreak
+                try bytes.withUnsafeBytes { raw in try route(raw, countsAsLine: false) }
+                try append(line)
+                if let top = stack.last, !top.inHeader { longestBodyLine = max(longestBodyLine, longLineLength) }
+            }
         }
+        longLineLength = 0
         previousLineBreak = lineBreak
     }
 
@@ -151,7 +240,9 @@ public final class MIMEStreamParser {
                 try append(line)
                 return
             }
-            if !countsAsLine || isHeaderLine(line, first: top.headerBytes.isEmpty) {
+            // Judge a line by its first maxLineBuffer bytes, whole or the first piece of a long one.
+            let judged = UnsafeRawBufferPointer(rebasing: line[0..<min(line.count, options.maxLineBuffer)])
+            if isHeaderLine(judged, first: top.headerBytes.isEmpty) {
                 top.headerBytes.append(contentsOf: line)
                 return
             }
@@ -174,7 +265,16 @@ public final class MIMEStreamParser {
     private func append(_ bytes: UnsafeRawBufferPointer) throws {
         guard let top = stack.last else { return }
         if top.inHeader {
-            top.headerBytes.append(contentsOf: bytes)
+            guard top.headerBytes.count + bytes.count > options.maxHeaderBytes else {
+                top.headerBytes.append(contentsOf: bytes)
+                return
+            }
+            // A header line that never ends: the header stops at the limit, the rest is body.
+            warnings.add(.headerTooLarge, .warning, "header block over \(options.maxHeaderBytes) bytes")
+            let room = max(0, options.maxHeaderBytes - top.headerBytes.count)
+            top.headerBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<room]))
+            try endHeader(top)
+            try append(UnsafeRawBufferPointer(rebasing: bytes[room...]))
             return
         }
         switch top.kind {
@@ -204,9 +304,16 @@ public final class MIMEStreamParser {
         guard let byte = line.first else { return false }
         if byte == 0x20 || byte == 0x09 { return !first || stack.count == 1 }
         if first && stack.count == 1 && line.starts(with: "From ".utf8) { return true }
+        var sawSpace = false
         for (index, c) in line.enumerated() {
             if c == UInt8(ascii: ":") { return index > 0 }
-            if c <= 0x20 || c >= 0x7F { return false }
+            if c == 0x20 || c == 0x09 {
+                // Obsolete syntax allows whitespace between the name and the colon.
+                if index == 0 { return false }
+                sawSpace = true
+                continue
+            }
+            if c < 0x20 || c >= 0x7F || sawSpace { return false }
         }
         return false
     }
@@ -246,10 +353,13 @@ public final class MIMEStreamParser {
         return isClose
     }
 
+    /// Boundaries longer than this are ignored (RFC 2046: at most 70).
+    static let maximumBoundaryLength = 200
+
     private func sniffBoundary(_ line: UnsafeRawBufferPointer) -> [UInt8]? {
         var end = line.count
         while end > 2, [0x20, 0x09, 0x0D, 0x0A].contains(line[end - 1]) { end -= 1 }
-        guard end > 2, end - 2 <= 200 else { return nil }
+        guard end > 2, end - 2 <= Self.maximumBoundaryLength else { return nil }
         var candidate = Array(line[2..<end])
         if candidate.count > 2, candidate.suffix(2) == [0x2D, 0x2D] { candidate.removeLast(2) }
         return candidate.isEmpty ? nil : candidate
@@ -295,7 +405,13 @@ public final class MIMEStreamParser {
         let canNest = entity.depth < options.maxDepth
         if contentType.isMultipart {
             if canNest {
-                let boundary = contentType.boundary
+                // RFC 2046 allows 70 characters; anything much longer is no boundary (and could
+                // not be matched the same way in every chunking of a long line).
+                var boundary = contentType.boundary
+                if let value = boundary, value.count > Self.maximumBoundaryLength {
+                    boundary = nil
+                    warnings.add(.missingBoundaryParameter, .warning, "boundary of \(value.count) bytes ignored")
+                }
                 entity.kind = .multipart(MultipartBuilder(boundary: boundary))
                 if boundary != nil { openBoundaries += 1 }
                 return
@@ -336,7 +452,7 @@ public final class MIMEStreamParser {
         let body: MIMEBody
         switch entity.kind {
         case .leaf(let accumulator):
-            let raw = try accumulator.finish()
+            let raw = accumulator.finish(spool: budget.spool)
             body = .leaf(LeafBody(raw: raw, delimiterLineBreak: raw.count >= lineBreak ? lineBreak : 0))
         case .multipart(let multipart):
             if multipart.boundary != nil && !multipart.isClosed {
@@ -349,9 +465,9 @@ public final class MIMEStreamParser {
             body = .multipart(
                 MultipartBody(
                     boundary: multipart.boundary ?? [],
-                    preamble: try multipart.preamble.finish(),
+                    preamble: multipart.preamble.finish(spool: budget.spool),
                     parts: multipart.parts,
-                    epilogue: try multipart.epilogue.finish(),
+                    epilogue: multipart.epilogue.finish(spool: budget.spool),
                     isClosed: multipart.isClosed
                 )
             )
@@ -428,14 +544,27 @@ private final class MultipartBuilder {
 
 /// Warnings in the order found, one per code and detail.
 struct Warnings {
+    /// Details kept per code; further ones are counted into the last.
+    static let detailsPerCode = 20
+
     private(set) var list: [MessageWarning] = []
+    private var seen = Set<MessageWarning>()
+    private var perCode = [MessageWarning.Code: Int]()
 
     mutating func add(_ code: MessageWarning.Code, _ severity: MessageWarning.Severity, _ detail: String) {
         let warning = MessageWarning(code, severity, detail)
-        if !list.contains(warning) { list.append(warning) }
+        guard !seen.contains(warning) else { return }
+        let count = perCode[code, default: 0]
+        perCode[code] = count + 1
+        if count < Self.detailsPerCode {
+            seen.insert(warning)
+            list.append(warning)
+        } else if count == Self.detailsPerCode {
+            list.append(MessageWarning(code, severity, "and more"))
+        }
     }
 
     func has(_ code: MessageWarning.Code) -> Bool {
-        list.contains { $0.code == code }
+        perCode[code] != nil
     }
 }

@@ -57,12 +57,14 @@ public enum SafeFilename {
             reasons.insert(.controlChars)
         }
         if scalars.contains(where: isBidiControl) { reasons.insert(.bidiOverride) }
-        let components = name.split(whereSeparator: { $0 == "/" || $0 == "\\" })
-        if components.contains(where: { $0 == ".." }) { reasons.insert(.pathTraversal) }
+        let components = name.unicodeScalars.split(whereSeparator: { $0 == "/" || $0 == "\\" }).map { String(String.UnicodeScalarView($0)) }
+        if components.contains(where: { $0.unicodeScalars.filter { $0.properties.generalCategory != .nonspacingMark }.map(String.init).joined() == ".." }) {
+            reasons.insert(.pathTraversal)
+        }
         if name.hasPrefix("/") || name.hasPrefix("\\") || isDriveAbsolute(name) { reasons.insert(.absolutePath) }
-        if name.contains("\\") { reasons.insert(.backslash) }
+        if scalars.contains("\\") { reasons.insert(.backslash) }
         // A slash is its own finding only when nothing graver explains it.
-        if name.contains("/") && reasons.isDisjoint(with: [.pathTraversal, .absolutePath, .crlf]) { reasons.insert(.slash) }
+        if scalars.contains("/") && reasons.isDisjoint(with: [.pathTraversal, .absolutePath, .crlf]) { reasons.insert(.slash) }
         if name.utf8.count > 255 { reasons.insert(.tooLong) }
         if !reasons.isEmpty, let ext = visibleExtension(name), executableExtensions.contains(ext) { reasons.insert(.executable) }
         return reasons
@@ -73,41 +75,55 @@ public enum SafeFilename {
     /// reserved Windows names prefixed with `_`; at most `maxBytes` UTF-8 bytes, cut on a
     /// character boundary with the extension kept. An empty result becomes `fallback`.
     public static func make(_ name: String, maxBytes: Int = 255, fallback: String = "attachment") -> String {
-        var cleaned = String.UnicodeScalarView()
+        // Work on scalars: a combining mark after '/' must not hide the separator.
+        var scalars = [Unicode.Scalar]()
+        scalars.reserveCapacity(name.unicodeScalars.count)
         for scalar in name.unicodeScalars {
             if scalar.value < 32 || scalar.value == 127 || (0x80...0x9F).contains(scalar.value) || isBidiControl(scalar) { continue }
             if scalar == "\u{FEFF}" || scalar == "\u{200B}" { continue }
-            cleaned.append(scalar)
+            scalars.append(scalar)
         }
-        var text = String(cleaned)
         // Keep only the last path component.
-        if let last = text.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last { text = String(last) } else { text = "" }
-        if isDriveAbsolute(text) { text = String(text.dropFirst(2)) }
-        text = String(text.map { "\\/:*?\"<>|".contains($0) ? "_" : $0 })
-        while text.hasPrefix(".") || text.hasPrefix(" ") { text.removeFirst() }
-        while text.hasSuffix(".") || text.hasSuffix(" ") { text.removeLast() }
+        if let separator = scalars.lastIndex(where: { $0 == "/" || $0 == "\\" }) {
+            scalars.removeSubrange(...separator)
+        }
+        if scalars.count >= 2, scalars[0].isASCII, scalars[0].properties.isAlphabetic, scalars[1] == ":" {
+            scalars.removeFirst(2)
+        }
+        scalars = scalars.map { ":*?\"<>|".unicodeScalars.contains($0) ? "_" : $0 }
+        // No leading dots or spaces (hidden files, `..`), no trailing dots or spaces (Windows),
+        // and no combining marks left dangling at the start.
+        let leading = scalars.prefix { $0 == "." || $0 == " " || $0.properties.generalCategory == .nonspacingMark }.count
+        scalars.removeFirst(leading)
+        while let last = scalars.last, last == "." || last == " " { scalars.removeLast() }
+        var text = String(String.UnicodeScalarView(scalars))
         let stem = text.split(separator: ".", maxSplits: 1).first.map { $0.lowercased() } ?? ""
         if windowsReserved.contains(stem) { text = "_" + text }
         if text.isEmpty { text = fallback }
-        return truncate(text, maxBytes: maxBytes)
+        return truncate(text, maxBytes: maxBytes, fallback: fallback)
     }
 
-    /// Cuts `text` to `maxBytes` UTF-8 bytes on a character boundary, keeping a short extension.
-    static func truncate(_ text: String, maxBytes: Int) -> String {
+    /// Cuts `text` to `maxBytes` UTF-8 bytes on a character boundary, keeping a short extension
+    /// (at most 16 bytes, ASCII letters and digits).
+    static func truncate(_ text: String, maxBytes: Int, fallback: String = "attachment") -> String {
         guard text.utf8.count > maxBytes else { return text }
         var extensionPart = ""
-        if let dot = text.lastIndex(of: "."), text.distance(from: dot, to: text.endIndex) <= 16 {
-            extensionPart = String(text[dot...])
+        if let dot = text.unicodeScalars.lastIndex(of: ".") {
+            let candidate = String(text.unicodeScalars[dot...])
+            if candidate.utf8.count <= 16, candidate.unicodeScalars.dropFirst().allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }) {
+                extensionPart = candidate
+            }
         }
-        let stem = extensionPart.isEmpty ? text : String(text[..<text.index(text.endIndex, offsetBy: -extensionPart.count)])
+        let stem = extensionPart.isEmpty ? text : String(text.unicodeScalars[..<text.unicodeScalars.index(text.unicodeScalars.endIndex, offsetBy: -extensionPart.unicodeScalars.count)])
         var result = ""
         var used = extensionPart.utf8.count
         for character in stem {
-            let size = String(character).utf8.count
+            let size = character.utf8.count
             if used + size > maxBytes { break }
             result.append(character)
             used += size
         }
+        if result.isEmpty { result = fallback }
         return result + extensionPart
     }
 

@@ -59,7 +59,13 @@ extension MIMEEntity {
     /// transfer encoding (7bit becomes base64 when the content is not 7-bit any more).
     public mutating func setContent(_ content: [UInt8]) {
         var encoding = transferEncoding
-        if encoding == .sevenBit && !(content.allSatisfy { $0 < 0x80 } && Self.longestLine(content) <= 998) {
+        let needsBase64: Bool
+        switch encoding {
+        case .sevenBit: needsBase64 = !(content.allSatisfy { $0 < 0x80 } && Self.longestLine(content) <= 998)
+        case .uuencode, .other: needsBase64 = true
+        default: needsBase64 = false
+        }
+        if needsBase64 {
             encoding = .base64
             header.set(HeaderField(name: "Content-Transfer-Encoding", rawValue: "base64"))
         }
@@ -69,8 +75,13 @@ extension MIMEEntity {
         case .quotedPrintable: encoded = QuotedPrintableEncoder.encode(content)
         default: encoded = content
         }
-        if encoded.suffix(1) != [0x0A] || encoding.isIdentity { encoded += [13, 10] }
-        if headerTerminator.isEmpty { headerTerminator = [13, 10] }
+        // The line break before the next delimiter belongs to the delimiter: always add one, so
+        // the content keeps its own last line break.
+        encoded += [13, 10]
+        if headerTerminator.isEmpty {
+            header.ensureTerminated()
+            headerTerminator = [13, 10]
+        }
         body = .leaf(LeafBody(raw: BodyBytes(encoded), delimiterLineBreak: 2))
     }
 

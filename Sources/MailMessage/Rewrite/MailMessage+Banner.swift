@@ -51,7 +51,8 @@ extension MailMessage {
         return targets.map(\.path)
     }
 
-    private func isUnderSignature(_ address: [Int]) -> Bool {
+    /// Whether the entity at `address` is inside (or is) content covered by multipart/signed.
+    func isUnderSignature(_ address: [Int]) -> Bool {
         var current = root
         for step in address {
             if current.contentType.mimeType == "multipart/signed" { return true }

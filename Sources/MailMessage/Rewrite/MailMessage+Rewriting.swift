@@ -13,6 +13,7 @@ extension MailMessage {
     @discardableResult
     public mutating func removePart(path: String) throws(RewriteError) -> MIMEEntity {
         let (parent, index) = try parentAndIndex(path)
+        if isUnderSignature(parent + [index]) { throw .signed(path) }
         var removed: MIMEEntity?
         try modify(at: parent) { (entity: inout MIMEEntity) throws(RewriteError) in
             guard case .multipart(var multipart) = entity.body else { throw .notInMultipart(path) }
@@ -26,6 +27,7 @@ extension MailMessage {
     /// Replaces the entity at `path` (keeping the delimiter line before it).
     public mutating func replacePart(path: String, with replacement: MIMEEntity) throws(RewriteError) {
         guard let located = entity(path: path) else { throw .noSuchPart(path) }
+        if isUnderSignature(located.address) { throw .signed(path) }
         try modify(at: located.address) { (entity: inout MIMEEntity) throws(RewriteError) in entity = replacement }
     }
 
@@ -35,18 +37,32 @@ extension MailMessage {
     public mutating func addPart(_ part: MIMEEntity, toMultipartAt path: String? = nil) throws(RewriteError) {
         if let path {
             guard let located = entity(path: path), case .multipart = located.entity.body else { throw .noSuchPart(path) }
+            if isUnderSignature(located.address) || located.entity.contentType.subtype == "signed" { throw .signed(path) }
             try modify(at: located.address) { (entity: inout MIMEEntity) throws(RewriteError) in
-                guard case .multipart(var multipart) = entity.body else { throw .notInMultipart(path) }
-                multipart.parts.append(DelimitedPart(delimiterLine: Array("--".utf8) + multipart.boundary + [13, 10], entity: part))
-                entity.body = .multipart(multipart)
+                Self.appendPart(part, to: &entity)
             }
             return
         }
         if root.contentType.mimeType == "multipart/signed" { throw .signed("") }
         if !(root.contentType.mimeType == "multipart/mixed" && root.isMultipart) { wrapInMixed() }
-        guard case .multipart(var multipart) = root.body else { return }
+        Self.appendPart(part, to: &root)
+    }
+
+    /// Appends a part to a multipart entity. A multipart that never had a boundary gets a fresh
+    /// one (its old content has no delimiter lines, so it stays where it was: in the preamble).
+    private static func appendPart(_ part: MIMEEntity, to entity: inout MIMEEntity) {
+        guard case .multipart(var multipart) = entity.body else { return }
+        if multipart.boundary.isEmpty {
+            let boundary = makeBoundary()
+            multipart.boundary = boundary
+            entity.setContentTypeParameter("boundary", String(decoding: boundary, as: UTF8.self))
+            if multipart.epilogue.count == 0 {
+                multipart.epilogue = BodyBytes(Array("--".utf8) + boundary + Array("--".utf8) + [13, 10])
+                multipart.isClosed = true
+            }
+        }
         multipart.parts.append(DelimitedPart(delimiterLine: Array("--".utf8) + multipart.boundary + [13, 10], entity: part))
-        root.body = .multipart(multipart)
+        entity.body = .multipart(multipart)
     }
 
     /// Makes the top level multipart/mixed: the content headers and body move into a first part;
@@ -55,6 +71,7 @@ extension MailMessage {
         let contentFields = root.header.fields.filter { $0.name.lowercased().hasPrefix("content-") }
         var inner = MessageHeader(contentFields)
         if inner.fields.isEmpty { inner.append(HeaderField(name: "Content-Type", rawValue: "text/plain; charset=US-ASCII")) }
+        inner.ensureTerminated()
         let innerEntity = MIMEEntity(header: inner, headerTerminator: root.headerTerminator.isEmpty ? [13, 10] : root.headerTerminator, body: root.body, defaultContentType: .plainText)
         var outer = MessageHeader(root.header.fields.filter { !$0.name.lowercased().hasPrefix("content-") })
         if outer["MIME-Version"] == nil { outer.append(HeaderField(name: "MIME-Version", rawValue: "1.0")) }

@@ -7,11 +7,18 @@ import Darwin
 #endif
 
 /// The raw (still transfer-encoded) bytes of a body: in memory, or — above the spool threshold —
-/// in a temporary file that was unlinked on creation, so nothing is left behind even after a crash.
+/// as segments of the message's spool file, a temporary file unlinked on creation, so nothing is
+/// left behind even after a crash.
 public struct BodyBytes: Sendable {
+    /// A stretch of the spool file.
+    struct Segment: Sendable {
+        var offset: Int
+        var length: Int
+    }
+
     enum Storage: Sendable {
         case memory([UInt8])
-        case file(SpoolFile, count: Int)
+        case file(SpoolFile, segments: [Segment], count: Int)
     }
 
     let storage: Storage
@@ -32,7 +39,7 @@ public struct BodyBytes: Sendable {
     public var count: Int {
         switch storage {
         case .memory(let bytes): bytes.count
-        case .file(_, let count): count
+        case .file(_, _, let count): count
         }
     }
 
@@ -44,19 +51,25 @@ public struct BodyBytes: Sendable {
 
     /// Calls `body` with consecutive chunks of the first `limit` bytes (all when `nil`).
     public func forEachChunk(limit: Int? = nil, chunkSize: Int = 1 << 16, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let total = min(limit ?? count, count)
+        let total = min(max(0, limit ?? count), count)
         switch storage {
         case .memory(let bytes):
             try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<total])) }
-        case .file(let file, _):
+        case .file(let file, let segments, _):
             var buffer = [UInt8](repeating: 0, count: chunkSize)
-            var offset = 0
-            while offset < total {
-                let want = min(chunkSize, total - offset)
-                let got = try buffer.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, count: want, at: offset) }
-                guard got > 0 else { throw SpoolError.shortRead(path: "spool", offset: offset) }
-                try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
-                offset += got
+            var remaining = total
+            for segment in segments where remaining > 0 {
+                var offset = segment.offset
+                var left = min(segment.length, remaining)
+                while left > 0 {
+                    let want = min(chunkSize, left)
+                    let got = try buffer.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, count: want, at: offset) }
+                    guard got > 0 else { throw SpoolError.shortRead(offset: offset) }
+                    try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+                    offset += got
+                    left -= got
+                    remaining -= got
+                }
             }
         }
     }
@@ -64,25 +77,12 @@ public struct BodyBytes: Sendable {
     /// All bytes in memory (for small bodies, tests and rewriting).
     public func bytes(limit: Int? = nil) throws -> [UInt8] {
         if case .memory(let bytes) = storage {
-            return limit.map { Array(bytes.prefix($0)) } ?? bytes
+            return limit.map { Array(bytes.prefix(max(0, $0))) } ?? bytes
         }
         var result = [UInt8]()
         result.reserveCapacity(min(limit ?? count, count))
         try forEachChunk(limit: limit) { result.append(contentsOf: $0) }
         return result
-    }
-
-    /// The last `n` bytes (cheap for both storages).
-    func suffix(_ n: Int) -> [UInt8] {
-        switch storage {
-        case .memory(let bytes):
-            return Array(bytes.suffix(n))
-        case .file(let file, let count):
-            let want = min(n, count)
-            var buffer = [UInt8](repeating: 0, count: want)
-            let got = (try? buffer.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, count: want, at: count - want) }) ?? 0
-            return Array(buffer.prefix(got))
-        }
     }
 }
 
@@ -91,19 +91,20 @@ public struct BodyBytes: Sendable {
 public enum SpoolError: Error, Hashable, Sendable, CustomStringConvertible {
     case cannotCreate(directory: String, errno: Int32)
     case writeFailed(errno: Int32)
-    case shortRead(path: String, offset: Int)
+    case shortRead(offset: Int)
 
     public var description: String {
         switch self {
         case .cannotCreate(let directory, let code): "cannot create a spool file in \(directory): \(String(cString: strerror(code)))"
         case .writeFailed(let code): "spool write failed: \(String(cString: strerror(code)))"
-        case .shortRead(_, let offset): "spool file ended early at offset \(offset)"
+        case .shortRead(let offset): "spool file ended early at offset \(offset)"
         }
     }
 }
 
-/// An open, already-unlinked temporary file. Written once by the parser, then only read with
-/// `pread`, so sharing it between threads is safe.
+/// An open, already-unlinked temporary file (close-on-exec, so child processes never inherit
+/// it). Written only while the parser runs, then only read with `pread`, so sharing it between
+/// threads is safe.
 final class SpoolFile: @unchecked Sendable {
     private let descriptor: Int32
 
@@ -112,6 +113,7 @@ final class SpoolFile: @unchecked Sendable {
         var template = Array("\(directory)/sekisho-spool.XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw SpoolError.cannotCreate(directory: directory, errno: errno) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         descriptor = fd
     }
@@ -136,67 +138,98 @@ final class SpoolFile: @unchecked Sendable {
         while true {
             let got = pread(descriptor, buffer, count, off_t(offset))
             if got >= 0 { return got }
-            if errno != EINTR { throw SpoolError.shortRead(path: "spool", offset: offset) }
+            if errno != EINTR { throw SpoolError.shortRead(offset: offset) }
         }
     }
 }
 
+/// One spool file per message, shared by every body that spills: append-only, written through
+/// a 64 KiB buffer. A body's bytes are the segments it appended, so bodies need not be written
+/// one after the other. One descriptor per message however many parts it has.
+final class MessageSpool {
+    private let directory: String
+    private var file: SpoolFile?
+    private var buffer: [UInt8] = []
+    /// The logical end: bytes in the file plus bytes in the buffer.
+    private(set) var end = 0
+    private var lastWriter: ObjectIdentifier?
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    /// Appends `bytes` for `writer`; returns the offset where they start and whether they
+    /// continue the writer's previous segment.
+    func append(_ bytes: UnsafeRawBufferPointer, writer: ObjectIdentifier) throws -> (offset: Int, continues: Bool) {
+        if file == nil { file = try SpoolFile(directory: directory) }
+        let continues = lastWriter == writer
+        lastWriter = writer
+        let offset = end
+        buffer.append(contentsOf: bytes)
+        end += bytes.count
+        if buffer.count >= 1 << 16 { try flush() }
+        return (offset, continues)
+    }
+
+    /// Writes the buffer out; the file is then complete for reading.
+    func flush() throws {
+        guard let file, !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try file.write($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// The file (after ``flush()``).
+    var spoolFile: SpoolFile? { file }
+}
+
 /// Collects a body while parsing: in memory until it passes the part threshold or the message's
-/// memory budget is spent, then in a spool file (writes batched in 64 KiB).
+/// memory budget is spent, then in the message's spool file.
 final class BodyAccumulator {
     private var memory: [UInt8] = []
-    private var file: SpoolFile?
-    private var writeBuffer: [UInt8] = []
+    private var segments: [BodyBytes.Segment] = []
+    private var spilled = false
     private(set) var count = 0
-
-    /// The last two bytes appended (to find the line break before a delimiter).
-    private(set) var lastTwo: (UInt8, UInt8) = (0, 0)
 
     func append(_ bytes: UnsafeRawBufferPointer, budget: inout MemoryBudget) throws {
         guard !bytes.isEmpty else { return }
         count += bytes.count
-        if bytes.count >= 2 {
-            lastTwo = (bytes[bytes.count - 2], bytes[bytes.count - 1])
-        } else {
-            lastTwo = (lastTwo.1, bytes[0])
-        }
-        if let file {
-            writeBuffer.append(contentsOf: bytes)
-            if writeBuffer.count >= 1 << 16 {
-                try writeBuffer.withUnsafeBytes { raw in try file.write(raw) }
-                writeBuffer.removeAll(keepingCapacity: true)
-            }
+        if spilled {
+            try write(bytes, to: budget.spool)
             return
         }
         memory.append(contentsOf: bytes)
         budget.used += bytes.count
         if memory.count > budget.partThreshold || budget.used > budget.messageLimit {
-            let spool = try SpoolFile(directory: budget.spoolDirectory)
-            try memory.withUnsafeBytes { raw in try spool.write(raw) }
+            try memory.withUnsafeBytes { try write($0, to: budget.spool) }
             budget.used -= memory.count
             budget.spooledParts += 1
             memory = []
-            file = spool
+            spilled = true
         }
     }
 
-    func finish() throws -> BodyBytes {
-        if let file {
-            if !writeBuffer.isEmpty {
-                try writeBuffer.withUnsafeBytes { raw in try file.write(raw) }
-                writeBuffer = []
-            }
-            return BodyBytes(storage: .file(file, count: count))
+    private func write(_ bytes: UnsafeRawBufferPointer, to spool: MessageSpool) throws {
+        let (offset, continues) = try spool.append(bytes, writer: ObjectIdentifier(self))
+        if continues, let last = segments.indices.last {
+            segments[last].length += bytes.count
+        } else {
+            segments.append(BodyBytes.Segment(offset: offset, length: bytes.count))
+        }
+    }
+
+    func finish(spool: MessageSpool) -> BodyBytes {
+        if spilled, let file = spool.spoolFile {
+            return BodyBytes(storage: .file(file, segments: segments, count: count))
         }
         return BodyBytes(memory)
     }
 }
 
-/// How much of a message the parser may keep in memory.
+/// How much of a message the parser may keep in memory, and where the rest goes.
 struct MemoryBudget {
     var partThreshold: Int
     var messageLimit: Int
-    var spoolDirectory: String
+    let spool: MessageSpool
     var used = 0
     var spooledParts = 0
 }

@@ -15,6 +15,7 @@ public enum HTMLText {
         let scalars = Array(html.unicodeScalars)
         var index = 0
         var skipping: String?
+        var noMoreTagEnds = false
         var text = String.UnicodeScalarView()
         func flushText() {
             guard !text.isEmpty else { return }
@@ -23,7 +24,7 @@ public enum HTMLText {
         }
         while index < scalars.count {
             let scalar = scalars[index]
-            if scalar == "<" {
+            if scalar == "<" && !noMoreTagEnds {
                 // Comments and declarations.
                 if index + 3 < scalars.count, scalars[index + 1] == "!", scalars[index + 2] == "-", scalars[index + 3] == "-" {
                     flushText()
@@ -33,6 +34,8 @@ public enum HTMLText {
                     continue
                 }
                 guard let close = scalars[index...].firstIndex(of: ">") else {
+                    // No '>' anywhere after this point: every later '<' is text too.
+                    noMoreTagEnds = true
                     text.append(scalar)
                     index += 1
                     continue
