@@ -70,14 +70,16 @@ struct ServerClientTests {
     func progressKeepAlive() async throws {
         struct SlowFilter: MilterHandler {
             func endOfMessage(_ modifier: MessageModifier, macros: MilterMacros) async throws -> MilterVerdict {
-                try await Task.sleep(for: .milliseconds(2000))
+                try await Task.sleep(for: .milliseconds(4000))
                 try modifier.addHeader("X-Slow", value: "done")
                 return .continue
             }
         }
         try await withMilterServer(configure: { $0.progressInterval = .milliseconds(300) }, makeHandler: { _ in SlowFilter() }) { address in
             var configuration = MilterClient.Configuration()
-            configuration.timeout = .milliseconds(1200)
+            // Without progress packets the client would give up after 2.5 s; the handler takes 4 s.
+            // (Generous: the whole suite shares two cores.)
+            configuration.timeout = .milliseconds(2500)
             try await MilterClient.withSession(to: address, configuration: configuration) { session in
                 _ = try await session.connect(hostname: "h", address: .unknown)
                 let result = try await session.send(sampleTransaction())
@@ -239,7 +241,9 @@ struct ServerClientTests {
                 let eom = try await session.endOfMessage()
                 #expect(eom.response == .continue)
                 #expect(eom.modifications == [.addHeader(name: "X-Count", value: "1")])
-                // Between messages, past the drain time, the server closes the connection.
+                // Between messages, past the drain time, the server closes the connection (wait
+                // well past it: under load the shutdown can reach the session late).
+                try await Task.sleep(for: .milliseconds(1500))
                 await #expect(throws: (any Error).self) {
                     _ = try await session.mail(transaction.sender)
                     _ = try await session.recipient(transaction.recipients[0])
