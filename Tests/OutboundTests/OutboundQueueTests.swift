@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import TestSupport
 import Testing
 @testable import Outbound
 
@@ -14,11 +16,13 @@ struct OutboundQueueTests {
         )
     }
 
-    @Test("enqueue: message file in msg/, row with recipients, WAL and synchronous=FULL")
+    @Test("enqueue: message file in msg/, row with recipients, WAL and synchronous=FULL on the writer")
     func enqueue() async throws {
         try await withTemporaryQueue { queue, directory in
             let settings = try await queue.durabilitySettings()
             #expect(settings.journalMode == "wal")
+            // Read on the writer, the connection that commits (DatabasePool's WAL set-up sets NORMAL
+            // on it after prepareDatabase); a reader's setting would prove nothing.
             #expect(settings.synchronous == 2)
             let id = try await queue.enqueue(Self.request("one", to: ["b@example.org", "c@example.org"]))
             let entry = try #require(try await queue.entry(id))
@@ -146,23 +150,43 @@ struct OutboundQueueTests {
         }
     }
 
-    @Test("orphaned spool files are removed, referenced ones kept")
+    @Test("orphaned message files are moved to quarantine/ and logged, never deleted; referenced ones kept; tmp/ leftovers removed")
     func orphans() async throws {
         try await withTemporaryQueue { queue, directory in
-            try await queue.enqueue(Self.request("kept"))
-            let orphan = "\(directory.path)/spool/msg/orphan.eml"
-            let temporary = "\(directory.path)/spool/tmp/partial.eml"
-            for path in [orphan, temporary] {
-                _ = FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+            let spool = "\(directory.path)/spool"
+            func backdate(_ path: String) throws {
                 try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: path)
             }
-            let referenced = try FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/spool/msg").filter { $0 != "orphan.eml" }
-            for name in referenced {
-                try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: "\(directory.path)/spool/msg/\(name)")
+            let id = try await queue.enqueue(Self.request("kept"))
+            for name in try FileManager.default.contentsOfDirectory(atPath: "\(spool)/msg") { try backdate("\(spool)/msg/\(name)") }
+            let referenced = try FileManager.default.contentsOfDirectory(atPath: "\(spool)/msg")
+            for path in ["\(spool)/msg/orphan.eml", "\(spool)/tmp/partial.eml"] {
+                _ = FileManager.default.createFile(atPath: path, contents: Data("orphan bytes".utf8))
+                try backdate(path)
             }
-            #expect(try await queue.removeOrphanedFiles(olderThan: .seconds(600)) == 2)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/spool/msg") == referenced)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/spool/tmp").isEmpty)
+            let result = try await queue.quarantineOrphanedFiles(olderThan: .seconds(600))
+            #expect(result.quarantined == ["\(spool)/quarantine/orphan.eml"])
+            #expect(result.removedTemporary == 1)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(spool)/msg") == referenced)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(spool)/tmp").isEmpty)
+            #expect(try String(contentsOfFile: "\(spool)/quarantine/orphan.eml", encoding: .utf8) == "orphan bytes")
+
+            // A delivery service does this at start and logs each file it moved.
+            #expect(try await queue.drop(id))
+            _ = FileManager.default.createFile(atPath: "\(spool)/msg/second.eml", contents: Data("x".utf8))
+            try backdate("\(spool)/msg/second.eml")
+            let logs = LogCapture()
+            let service = try DeliveryService(
+                queue: queue,
+                configuration: DeliveryServiceConfiguration(client: SMTPClientConfiguration(heloName: "gw.test"), stopsWhenEmpty: true),
+                logger: logs.logger()
+            )
+            try await service.run()
+            let logged = try #require(logs.records(containing: "moved to quarantine").first)
+            #expect(logged.level == .warning)
+            #expect(logged.metadata["outbound.file"] == "\(spool)/quarantine/second.eml")
+            #expect(logs.records(containing: "outbound delivery started").first?.metadata["outbound.quarantined_orphans"] == "1")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(spool)/quarantine").sorted() == ["orphan.eml", "second.eml"])
         }
     }
 

@@ -120,23 +120,22 @@ extension OutboundQueue {
         return reportID
     }
 
-    /// Removes message files that no entry refers to, and leftovers in `tmp/`, older than `age`
-    /// (a crash between writing a file and committing its row, or between removing a row and
-    /// its file). Returns how many files were removed.
-    func removeOrphanedFiles(olderThan age: Duration) async throws -> Int {
+    /// Moves message files that no entry refers to into `quarantine/` (never deletes them: such a
+    /// file may be an acknowledged message whose row was lost), and removes leftovers in `tmp/`
+    /// (writes that never completed, so never acknowledged), both when older than `age`.
+    /// Returns the quarantined files' new paths and how many temporary files were removed.
+    func quarantineOrphanedFiles(olderThan age: Duration) async throws -> (quarantined: [String], removedTemporary: Int) {
         let stale = try await spool.staleFiles(olderThan: age)
         let referenced = try await database.read { db in
             Set(try String.fetchAll(db, sql: "SELECT spool_name FROM outbound_entry"))
         }
-        var removed = 0
+        var quarantined: [String] = []
         for name in stale.messages where !referenced.contains(name) {
-            await spool.remove(name)
-            removed += 1
+            quarantined.append(try await spool.quarantine(name))
         }
         for name in stale.temporary {
             await spool.removeTemporary(name)
-            removed += 1
         }
-        return removed
+        return (quarantined, stale.temporary.count)
     }
 }
