@@ -54,7 +54,7 @@ struct SMTPClientScriptedTests {
                 try await session.send(Self.message(to: ["b@example.org", "c@example.org"]))
             }
             #expect(result.delivered.count == 2)
-            #expect(server.commands.prefix(5) == ["EHLO client.test", "MAIL FROM:<a@example.com> SIZE=24", "RCPT TO:<b@example.org>", "RCPT TO:<c@example.org>", "DATA"])
+            #expect(server.commands.prefix(5) == ["EHLO client.test", "MAIL FROM:<a@example.com> SIZE=21", "RCPT TO:<b@example.org>", "RCPT TO:<c@example.org>", "DATA"])
         }
     }
 
