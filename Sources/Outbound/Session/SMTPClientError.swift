@@ -110,11 +110,12 @@ public struct SMTPClientError: Error, Hashable, Sendable, CustomStringConvertibl
         }
     }
 
-    /// `rejected in RCPT TO: 550 5.1.1 <x@example.org>: Recipient address rejected`.
+    /// `rejected in RCPT TO: 550 5.1.1 <x@example.org>: Recipient address rejected`, on one line
+    /// (control characters replaced: it goes to `queue list` and delivery reports).
     public var description: String {
         var out = "\(code) in \(phase)"
         if let response { out += ": \(response)" }
         if !detail.isEmpty { out += response == nil ? ": \(detail)" : " (\(detail))" }
-        return out
+        return out.withoutControlCharacters
     }
 }
