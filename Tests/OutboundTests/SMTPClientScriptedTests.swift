@@ -243,6 +243,28 @@ struct SMTPClientScriptedTests {
         }
     }
 
+    @Test("QUIT waits 5 s at most, not the command timeout, for a server that never answers it", .timeLimit(.minutes(1)))
+    func quitTimeout() async throws {
+        #expect(SMTPTimeouts().limit(for: .quit) == .seconds(5))
+        #expect(SMTPTimeouts().limit(for: .reset) == .seconds(300))
+        #expect(SMTPTimeouts(all: .seconds(60)).limit(for: .quit) == .seconds(5))
+        #expect(SMTPTimeouts(all: .seconds(1)).limit(for: .quit) == .seconds(1))
+        try await ScriptedSMTPServer.withServer(respond: { event in
+            if case .command("QUIT") = event { return nil }
+            return standardReply(event)
+        }) { server in
+            // The command limit (10 min) is far beyond the test's time limit (1 min): the session
+            // ends in time only because QUIT has its own short limit.
+            var timeouts = SMTPTimeouts(all: .seconds(600))
+            timeouts.quit = .milliseconds(200)
+            let result = try await Self.client(timeouts: timeouts).withSession(to: Self.relay(server)) { session in
+                try await session.send(Self.message())
+            }
+            #expect(result.delivered.count == 1)
+            #expect(server.commands.last == "QUIT")
+        }
+    }
+
     @Test("a connection refused is a transient connect failure")
     func connectionRefused() async throws {
         let port = FreePort.next()

@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// It greets, then hands every command line to `respond` and writes back what it returns (raw;
 /// CRLF is added; `nil` writes nothing). After a reply starting with `354` it collects the data up
-/// to the `.` line and hands it over as one ``Event/message(_:)`` (still dot-stuffed, CRLF).
+/// to the `.` line and hands it over as one ``Event/message(_:)`` (still dot-stuffed, CRLF). It
+/// closes the connection after answering QUIT (and keeps it open when QUIT gets no answer).
 final class ScriptedSMTPServer: Sendable {
     /// What the client sent.
     enum Event: Hashable, Sendable {
@@ -116,7 +117,7 @@ final class ScriptedSMTPServer: Sendable {
                     let reply = respond(event)
                     if let reply { replies += reply + "\r\n" }
                     if reply?.components(separatedBy: "\r\n").last?.hasPrefix("354") == true { inData = true }
-                    if text.uppercased() == "QUIT" {
+                    if text.uppercased() == "QUIT", reply != nil {
                         try await outbound.write(ByteBuffer(string: replies))
                         return
                     }
