@@ -77,6 +77,48 @@ struct SMTPClientScriptedTests {
         }
     }
 
+    @Test("RSET refused with 5xx: the session ends with a transient error in RSET, nothing of the message sent")
+    func resetRefused() async throws {
+        try await ScriptedSMTPServer.withServer(respond: { event in
+            if case .command("RSET") = event { return "554 5.5.1 no more" }
+            return standardReply(event)
+        }) { server in
+            try await Self.client().withSession(to: Self.relay(server)) { session in
+                let first = try await session.send(Self.message())
+                #expect(first.delivered.count == 1)
+                do throws(SMTPClientError) {
+                    _ = try await session.send(Self.message())
+                    Issue.record("expected the RSET refusal")
+                } catch {
+                    #expect(error.phase == .reset && error.isTransient && error.response?.code == 554, "\(error)")
+                }
+            }
+            #expect(server.commands.filter { $0.hasPrefix("MAIL") }.count == 1)
+        }
+    }
+
+    @Test("a message file that cannot be opened fails before MAIL, and the session stays usable")
+    func missingFile() async throws {
+        try await ScriptedSMTPServer.withServer(respond: { standardReply($0) }) { server in
+            try await Self.client().withSession(to: Self.relay(server)) { session in
+                let missing = OutboundMessage(
+                    sender: address("a@example.com"), recipients: [address("b@example.org")], body: .file(path: "/nonexistent/message.eml"),
+                    properties: MessageProperties(size: 10, hasEightBitBytes: false)
+                )
+                do throws(SMTPClientError) {
+                    _ = try await session.send(missing)
+                    Issue.record("expected messageUnreadable")
+                } catch {
+                    #expect(error.code == .messageUnreadable && error.phase == .mail && error.isTransient, "\(error)")
+                }
+                let next = try await session.send(Self.message())
+                #expect(next.delivered.count == 1)
+            }
+            #expect(server.commands.filter { $0.hasPrefix("MAIL") }.count == 1, "no transaction for the missing file")
+            #expect(server.messages.count == 1)
+        }
+    }
+
     @Test("EHLO refused: HELO; 7-bit mail goes through, 8-bit mail fails permanently without a byte sent")
     func heloOnly() async throws {
         try await ScriptedSMTPServer.withServer(respond: { event in
@@ -198,19 +240,136 @@ struct SMTPClientScriptedTests {
         }
     }
 
-    @Test("data behind the STARTTLS reply (response injection) ends the session")
+    /// A server that offers STARTTLS, says `220` to it and never speaks TLS; a TLS ClientHello
+    /// (binary, not a command) gets no answer.
+    static func startTLSServer(_ event: ScriptedSMTPServer.Event) -> String? {
+        guard case .command(let line) = event else { return standardReply(event) }
+        if line == "STARTTLS" { return "220 2.0.0 go" }
+        guard line.unicodeScalars.allSatisfy({ (0x20..<0x7F).contains($0.value) }) else { return nil }
+        return standardReply(event, keywords: ["PIPELINING", "STARTTLS"])
+    }
+
+    static func expectViolation(at phase: SMTPPhase, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+            Issue.record("expected a protocol violation")
+        } catch let error as SMTPClientError {
+            #expect(error.code == .protocolViolation && error.phase == phase && error.isTransient, "\(error)")
+        }
+    }
+
+    @Test("data behind the STARTTLS reply in the same read (response injection) ends the session")
     func startTLSInjection() async throws {
         try await ScriptedSMTPServer.withServer(respond: { event in
             if case .command("STARTTLS") = event { return "220 2.0.0 Ready\r\n250 injected" }
             return standardReply(event, keywords: ["STARTTLS"])
         }) { server in
-            do {
+            try await Self.expectViolation(at: .startTLS) {
                 try await Self.client().withSession(to: Self.relay(server, tls: .required)) { _ in }
-                Issue.record("expected a failure")
-            } catch let error as SMTPClientError {
-                #expect(error.code == .protocolViolation && error.phase == .startTLS)
             }
         }
+    }
+
+    @Test("plaintext that arrives after the STARTTLS reply, in a later write, ends the session", arguments: [StartTLSMode.required, .opportunistic])
+    func startTLSInjectionLater(mode: StartTLSMode) async throws {
+        let logs = LogCapture()
+        try await ScriptedSMTPServer.withServer(respond: Self.startTLSServer, followUp: { event in
+            // `220 go` first, then, separately and a little later, a reply that must never be
+            // taken as the answer to the encrypted EHLO.
+            event == .command("STARTTLS") ? .writeLater("250 injected") : nil
+        }) { server in
+            try await Self.expectViolation(at: .startTLS) {
+                try await Self.client(logs: logs).withSession(to: Self.relay(server, tls: mode)) { _ -> Void in
+                    Issue.record("a session must not open")
+                }
+            }
+            #expect(server.connections == 1, "an injection is never a reason to retry in plaintext")
+            let afterStartTLS = server.commands.drop { $0 != "STARTTLS" }.dropFirst()
+            #expect(!afterStartTLS.contains { $0.hasPrefix("EHLO") || $0.hasPrefix("MAIL") || $0.hasPrefix("AUTH") })
+        }
+        #expect(logs.records(containing: "retrying without TLS").isEmpty)
+    }
+
+    @Test("a reply nobody asked for, waiting before STARTTLS, ends the session before STARTTLS is sent")
+    func unsolicitedReplyBeforeStartTLS() async throws {
+        try await ScriptedSMTPServer.withServer(respond: { event in
+            if case .command(let line) = event, line.hasPrefix("EHLO") {
+                return "250-scripted.test\r\n250 STARTTLS\r\n220 2.0.0 fake go-ahead\r\n250 fake EHLO"
+            }
+            return Self.startTLSServer(event)
+        }) { server in
+            try await Self.expectViolation(at: .startTLS) {
+                try await Self.client().withSession(to: Self.relay(server, tls: .required)) { _ in }
+            }
+            #expect(!server.commands.contains("STARTTLS"))
+        }
+    }
+
+    @Test("opportunistic: a handshake that fails at the protocol level is retried once in plaintext", arguments: [
+        ScriptedSMTPServer.FollowUp.close, .writeLater("\u{15}\u{03}\u{03}\u{00}\u{02}\u{02}\u{28}"),
+    ])
+    func opportunisticFallback(failure: ScriptedSMTPServer.FollowUp) async throws {
+        let logs = LogCapture()
+        try await ScriptedSMTPServer.withServer(respond: Self.startTLSServer, followUp: { event in
+            // The connection closed after `220`, or a TLS alert (handshake_failure) instead of a ServerHello.
+            event == .command("STARTTLS") ? failure : nil
+        }) { server in
+            let result = try await Self.client(logs: logs).withSession(to: Self.relay(server, tls: .opportunistic)) { session in
+                #expect(!session.isEncrypted)
+                #expect(session.relay.tls.mode == .none)
+                return try await session.send(Self.message())
+            }
+            #expect(result.delivered.count == 1)
+            #expect(server.connections == 2)
+            #expect(server.commands.filter { $0 == "STARTTLS" }.count == 1)
+        }
+        let warning = try #require(logs.records(containing: "retrying without TLS").first)
+        #expect(warning.level == .warning)
+    }
+
+    @Test("opportunistic: a handshake timeout is retried once in plaintext; required: a transient failure")
+    func handshakeTimeout() async throws {
+        var timeouts = SMTPTimeouts(all: .seconds(20))
+        timeouts.command = .milliseconds(300)
+        try await ScriptedSMTPServer.withServer(respond: Self.startTLSServer) { server in
+            let encrypted = try await Self.client(timeouts: timeouts).withSession(to: Self.relay(server, tls: .opportunistic)) { $0.isEncrypted }
+            #expect(!encrypted)
+            #expect(server.connections == 2)
+            do {
+                try await Self.client(timeouts: timeouts).withSession(to: Self.relay(server, tls: .required)) { _ in }
+                Issue.record("expected a timeout")
+            } catch let error as SMTPClientError {
+                #expect(error.code == .timeout && error.phase == .startTLS && error.isTransient, "\(error)")
+            }
+            #expect(server.connections == 3)
+        }
+    }
+
+    @Test("a TLS configuration error (unreadable trust roots) is reported as such, never a plaintext downgrade", arguments: [
+        StartTLSMode.opportunistic, .required,
+    ])
+    func tlsConfigurationError(mode: StartTLSMode) async throws {
+        let logs = LogCapture()
+        let directory = try TemporaryDirectory("sekisho-tls-config")
+        defer { directory.remove() }
+        let notPEM = "\(directory.path)/not-a-certificate.pem"
+        try Data("not a certificate\n".utf8).write(to: URL(fileURLWithPath: notPEM))
+        try await ScriptedSMTPServer.withServer(respond: Self.startTLSServer) { server in
+            for path in ["\(directory.path)/missing.pem", notPEM] {
+                let tls = SMTPTLSSettings(mode: mode, trustRoots: .pemFile(path))
+                do {
+                    try await Self.client(logs: logs).withSession(to: SMTPRelay(host: "127.0.0.1", port: server.port, tls: tls)) { _ -> Void in
+                        Issue.record("no session with a broken TLS configuration")
+                    }
+                    Issue.record("expected a configuration error")
+                } catch let error as SMTPClientError {
+                    #expect(error.code == .tlsConfiguration && error.isTransient, "\(error)")
+                    #expect(error.enhancedCode.description == "4.7.0")
+                }
+            }
+            #expect(server.connections == 0, "nothing is sent, in plaintext or otherwise")
+        }
+        #expect(logs.records(containing: "retrying without TLS").isEmpty)
     }
 
     @Test("timeouts: a silent greeting, a verdict that never comes")
