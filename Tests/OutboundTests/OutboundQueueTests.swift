@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import TestSupport
 import Testing
@@ -24,6 +25,8 @@ struct OutboundQueueTests {
             // Read on the writer, the connection that commits (DatabasePool's WAL set-up sets NORMAL
             // on it after prepareDatabase); a reader's setting would prove nothing.
             #expect(settings.synchronous == 2)
+            let writer = try await queue.database.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+            #expect(writer == 2)
             let id = try await queue.enqueue(Self.request("one", to: ["b@example.org", "c@example.org"]))
             let entry = try #require(try await queue.entry(id))
             #expect(entry.sender == address("a@example.com"))
@@ -93,7 +96,11 @@ struct OutboundQueueTests {
                 now: clock.now.timeIntervalSince1970, schedule: RetrySchedule(jitter: 0), random: &random
             )
             #expect(outcome.decision == .retry(at: clock.now.timeIntervalSince1970 + 300))
-            #expect(try await queue.recordRetry(id, outcome: outcome, nextAttemptAt: clock.now.timeIntervalSince1970 + 300, owner: "me"))
+            #expect(try await queue.recordAttempt(id, outcome: outcome, nextAttemptAt: clock.now.timeIntervalSince1970 + 300, owner: "me"))
+            let recorded = try #require(try await queue.entry(id))
+            #expect(recorded.recipients.map(\.state) == [.delivered, .deferred], "saved in the first step")
+            #expect(recorded.leasedUntil != nil, "still leased until the second step")
+            #expect(try await queue.finishAttempt(leased, report: nil, reported: [], complete: false, owner: "me") == 0)
             let entry = try #require(try await queue.entry(id))
             #expect(entry.recipients.map(\.state) == [.delivered, .deferred])
             #expect(entry.attempts == 1)
@@ -116,7 +123,7 @@ struct OutboundQueueTests {
                 request: EnqueueRequest(sender: .null, recipients: [address("a@example.com")], message: .bytes([]), relay: Self.relay, origin: "report"),
                 spoolName: stored.name, properties: stored.properties
             )
-            let reportID = try #require(try await queue.complete(leased, report: report, owner: "me"))
+            let reportID = try #require(try await queue.finishAttempt(leased, report: report, reported: [], complete: true, owner: "me"))
             #expect(reportID > id)
             #expect(try await queue.entry(id) == nil)
             let reportEntry = try #require(try await queue.entry(reportID))
@@ -125,7 +132,7 @@ struct OutboundQueueTests {
             // Completing again (lease gone) changes nothing and removes the new report file.
             let stray = try await queue.spool.store(.bytes([1, 2, 3]))
             let again = SpooledReport(request: report.request, spoolName: stray.name, properties: stray.properties)
-            #expect(try await queue.complete(leased, report: again, owner: "me") == nil)
+            #expect(try await queue.finishAttempt(leased, report: again, reported: [], complete: true, owner: "me") == nil)
             #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/spool/msg") == [stored.name])
         }
     }
