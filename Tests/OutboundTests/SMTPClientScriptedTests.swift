@@ -276,7 +276,7 @@ struct SMTPClientScriptedTests {
         try await ScriptedSMTPServer.withServer(respond: Self.startTLSServer, followUp: { event in
             // `220 go` first, then, separately and a little later, a reply that must never be
             // taken as the answer to the encrypted EHLO.
-            event == .command("STARTTLS") ? .writeLater("250 injected") : nil
+            event == .command("STARTTLS") ? [.writeLater("250 injected"), .ignoreRest] : []
         }) { server in
             try await Self.expectViolation(at: .startTLS) {
                 try await Self.client(logs: logs).withSession(to: Self.relay(server, tls: mode)) { _ -> Void in
@@ -306,13 +306,13 @@ struct SMTPClientScriptedTests {
     }
 
     @Test("opportunistic: a handshake that fails at the protocol level is retried once in plaintext", arguments: [
-        ScriptedSMTPServer.FollowUp.close, .writeLater("\u{15}\u{03}\u{03}\u{00}\u{02}\u{02}\u{28}"),
+        // The connection closed after `220`; a TLS alert (fatal, handshake_failure) as the answer to the ClientHello.
+        [ScriptedSMTPServer.FollowUp.close], [.writeOnNextData([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]), .ignoreRest],
     ])
-    func opportunisticFallback(failure: ScriptedSMTPServer.FollowUp) async throws {
+    func opportunisticFallback(failure: [ScriptedSMTPServer.FollowUp]) async throws {
         let logs = LogCapture()
         try await ScriptedSMTPServer.withServer(respond: Self.startTLSServer, followUp: { event in
-            // The connection closed after `220`, or a TLS alert (handshake_failure) instead of a ServerHello.
-            event == .command("STARTTLS") ? failure : nil
+            event == .command("STARTTLS") ? failure : []
         }) { server in
             let result = try await Self.client(logs: logs).withSession(to: Self.relay(server, tls: .opportunistic)) { session in
                 #expect(!session.isEncrypted)
@@ -327,21 +327,18 @@ struct SMTPClientScriptedTests {
         #expect(warning.level == .warning)
     }
 
-    @Test("opportunistic: a handshake timeout is retried once in plaintext; required: a transient failure")
+    @Test("opportunistic: a handshake timeout is retried once in plaintext")
     func handshakeTimeout() async throws {
-        var timeouts = SMTPTimeouts(all: .seconds(20))
-        timeouts.command = .milliseconds(300)
-        try await ScriptedSMTPServer.withServer(respond: Self.startTLSServer) { server in
+        // The server answers STARTTLS with 220 and then never speaks TLS. The command limit also
+        // covers EHLO, so it stays generous for a busy machine: the test waits it out once.
+        var timeouts = SMTPTimeouts(all: .seconds(30))
+        timeouts.command = .seconds(5)
+        try await ScriptedSMTPServer.withServer(respond: Self.startTLSServer, followUp: { event in
+            event == .command("STARTTLS") ? [.ignoreRest] : []
+        }) { server in
             let encrypted = try await Self.client(timeouts: timeouts).withSession(to: Self.relay(server, tls: .opportunistic)) { $0.isEncrypted }
             #expect(!encrypted)
             #expect(server.connections == 2)
-            do {
-                try await Self.client(timeouts: timeouts).withSession(to: Self.relay(server, tls: .required)) { _ in }
-                Issue.record("expected a timeout")
-            } catch let error as SMTPClientError {
-                #expect(error.code == .timeout && error.phase == .startTLS && error.isTransient, "\(error)")
-            }
-            #expect(server.connections == 3)
         }
     }
 

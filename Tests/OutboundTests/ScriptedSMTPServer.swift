@@ -24,8 +24,13 @@ final class ScriptedSMTPServer: Sendable {
     enum FollowUp: Hashable, Sendable {
         /// Waits a little (50 ms), then writes this (CRLF added) in a separate write.
         case writeLater(String)
+        /// Writes these bytes as they are once the client sends anything more (a TLS ClientHello,
+        /// say), before looking at what it sent.
+        case writeOnNextData([UInt8])
         /// Closes the connection.
         case close
+        /// Reads and ignores whatever the client sends from now on (a TLS ClientHello, say).
+        case ignoreRest
     }
 
     let port: Int
@@ -53,7 +58,7 @@ final class ScriptedSMTPServer: Sendable {
     static func withServer<Result>(
         greeting: String? = "220 scripted.test ESMTP",
         respond: @escaping @Sendable (Event) -> String?,
-        followUp: @escaping @Sendable (Event) -> FollowUp? = { _ in nil },
+        followUp: @escaping @Sendable (Event) -> [FollowUp] = { _ in [] },
         _ body: (ScriptedSMTPServer) async throws -> Result
     ) async throws -> Result {
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -95,14 +100,21 @@ final class ScriptedSMTPServer: Sendable {
         _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>,
         greeting: String?,
         respond: @Sendable (Event) -> String?,
-        followUp: @Sendable (Event) -> FollowUp?
+        followUp: @Sendable (Event) -> [FollowUp]
     ) async throws {
         try await connection.executeThenClose { inbound, outbound in
             if let greeting { try await outbound.write(ByteBuffer(string: greeting + "\r\n")) }
             var pending: [UInt8] = []
             var inData = false
             var data: [UInt8] = []
+            var onNextData: [UInt8]?
+            var ignoring = false
             for try await chunk in inbound {
+                if let bytes = onNextData {
+                    onNextData = nil
+                    try await outbound.write(ByteBuffer(bytes: bytes))
+                }
+                if ignoring { continue }
                 pending += chunk.readableBytesView
                 var replies = ""
                 var afterReplies: [FollowUp] = []
@@ -128,7 +140,7 @@ final class ScriptedSMTPServer: Sendable {
                     recorded.withLock { $0.append(event) }
                     let reply = respond(event)
                     if let reply { replies += reply + "\r\n" }
-                    if let next = followUp(event) { afterReplies.append(next) }
+                    afterReplies += followUp(event)
                     if reply?.components(separatedBy: "\r\n").last?.hasPrefix("354") == true { inData = true }
                     if text.uppercased() == "QUIT", reply != nil {
                         try await outbound.write(ByteBuffer(string: replies))
@@ -141,8 +153,13 @@ final class ScriptedSMTPServer: Sendable {
                     case .writeLater(let text):
                         try await Task.sleep(for: .milliseconds(50))
                         try await outbound.write(ByteBuffer(string: text + "\r\n"))
+                    case .writeOnNextData(let bytes):
+                        onNextData = bytes
                     case .close:
                         return
+                    case .ignoreRest:
+                        ignoring = true
+                        pending = []
                     }
                 }
             }
