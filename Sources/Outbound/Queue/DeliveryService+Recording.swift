@@ -2,7 +2,8 @@ import Foundation
 import Logging
 
 extension DeliveryService {
-    /// Records an attempt in two steps, so that what a server accepted is never sent again.
+    /// Records an attempt in two steps, so that what a server accepted is never sent again. (An
+    /// entry complete with nothing to report needs one: removing it records everything.)
     ///
     /// 1. The recipients' new states, the attempt count and the next due time are committed in a
     ///    transaction of their own. If that fails (database locked, full, I/O error) the outcome
@@ -38,9 +39,19 @@ extension DeliveryService {
                 "outbound.reply": "\(recipient.lastResponse ?? "")",
             ])
         }
-        let saved = await saveAttempt(leased, outcome: outcome, dueAgain: dueAgain, owner: owner, logger: logger)
+        if outcome.decision == .complete, outcome.newlyFailed.isEmpty {
+            // Nothing to report: removing the entry records everything, in one transaction.
+            let saved = await save(outcome, logger: logger) {
+                try await queue.finishAttempt(leased, report: nil, reported: [], complete: true, owner: owner) != nil
+            }
+            if saved.found { logComplete(outcome, report: "none", logger: logger) }
+            return saved.atFirstTry
+        }
+        let saved = await save(outcome, logger: logger) {
+            try await queue.recordAttempt(leased.id, outcome: outcome, nextAttemptAt: dueAgain, owner: owner)
+        }
         guard saved.found else { return saved.atFirstTry }
-        await finishAttempt(leased, outcome: outcome, now: now, backOffUntil: backOffUntil, owner: owner, logger: logger)
+        await reportAndRelease(leased, outcome: outcome, now: now, backOffUntil: backOffUntil, owner: owner, logger: logger)
         return saved.atFirstTry
     }
 
@@ -49,18 +60,17 @@ extension DeliveryService {
         .seconds(min(60, 1 << min(max(failures, 1) - 1, 6)))
     }
 
-    /// Step 1, retried until it goes through (or the task is cancelled).
-    private func saveAttempt(
-        _ leased: LeasedEntry,
-        outcome: AttemptOutcome,
-        dueAgain: Double,
-        owner: String,
-        logger: Logger
+    /// Step 1, retried until it goes through (or the task is cancelled). `write` returns whether
+    /// the entry was still there, leased by this service.
+    private func save(
+        _ outcome: AttemptOutcome,
+        logger: Logger,
+        write: () async throws -> Bool
     ) async -> (found: Bool, atFirstTry: Bool) {
         var failures = 0
         while true {
             do {
-                let found = try await queue.recordAttempt(leased.id, outcome: outcome, nextAttemptAt: dueAgain, owner: owner)
+                let found = try await write()
                 if !found { logger.warning("entry gone or no longer leased; outcome not recorded") }
                 return (found, failures == 0)
             } catch {
@@ -83,7 +93,7 @@ extension DeliveryService {
 
     /// Step 2: report newly failed recipients, then complete the entry or release it; back off
     /// when that fails.
-    private func finishAttempt(
+    private func reportAndRelease(
         _ leased: LeasedEntry,
         outcome: AttemptOutcome,
         now: Double,
@@ -108,11 +118,7 @@ extension DeliveryService {
                     "outbound.next_attempt_in": "\(AttemptOutcome.format(at - now))", "outbound.report": "\(reportText)",
                 ])
             case .complete:
-                logger.info("delivery complete", metadata: [
-                    "outbound.delivered": "\(outcome.recipients.filter { $0.state == .delivered }.count)",
-                    "outbound.failed": "\(outcome.failedRecipients.count)", "outbound.attempts": "\(outcome.attempts)",
-                    "outbound.report": "\(reportText)",
-                ])
+                logComplete(outcome, report: reportText, logger: logger)
             }
         } catch {
             logger.error("cannot queue the failure report or complete the entry; backing off", metadata: [
@@ -124,6 +130,14 @@ extension DeliveryService {
                 logger.error("cannot back off; the entry stays leased until the service restarts", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    private func logComplete(_ outcome: AttemptOutcome, report: String, logger: Logger) {
+        logger.info("delivery complete", metadata: [
+            "outbound.delivered": "\(outcome.recipients.filter { $0.state == .delivered }.count)",
+            "outbound.failed": "\(outcome.failedRecipients.count)", "outbound.attempts": "\(outcome.attempts)",
+            "outbound.report": "\(report)",
+        ])
     }
 
     /// Spools a report on `failures` when the policy wants one; `nil` (logged) when it does not.
