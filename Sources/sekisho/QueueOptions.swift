@@ -20,10 +20,10 @@ struct RelayOptions: ParsableArguments {
     @Option(help: "The relay, host:port (or [v6]:port).")
     var relay: String?
 
-    @Option(help: "STARTTLS: none, opportunistic or required.")
+    @Option(help: "STARTTLS: none, opportunistic (encrypted when offered, certificate not checked) or required.")
     var starttls: StartTLSMode = .opportunistic
 
-    @Option(help: "Certificate verification: full, no-hostname or none.")
+    @Option(help: "Certificate verification with --starttls required: full, no-hostname or none.")
     var tlsVerify: CertificateVerification = .full
 
     @Option(help: "PEM file with the trusted roots (default: the system's).")

@@ -49,7 +49,7 @@ struct QueueRunCommand: AsyncParsableCommand {
     @Option(help: "AUTH user name.")
     var authUser: String?
 
-    @Option(help: "File holding the AUTH password (first line).")
+    @Option(help: "File holding the AUTH password (its first line, without the line end).")
     var authPasswordFile: String?
 
     @Flag(help: "Allow AUTH on a connection without TLS.")
@@ -63,6 +63,39 @@ struct QueueRunCommand: AsyncParsableCommand {
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
+
+    /// The longest duration any option may give: 10 years.
+    static let longest = 10 * 365 * 86_400.0
+
+    /// Every number checked before it becomes a `Duration` (an infinite, NaN or huge value would
+    /// trap when converted), naming the option.
+    func validate() throws {
+        try Self.check("--poll-interval", pollInterval, 0.001...86_400)
+        try Self.check("--retry-initial", retryInitial, 0.001...Self.longest)
+        try Self.check("--retry-factor", retryFactor, 1...1000)
+        try Self.check("--retry-max", retryMax, 0.001...Self.longest)
+        try Self.check("--retry-jitter", retryJitter, 0...1)
+        try Self.check("--max-age", maxAge, 1...Self.longest)
+        if let smtpTimeout { try Self.check("--smtp-timeout", smtpTimeout, 0.001...86_400) }
+        guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency: must be 1–256") }
+        guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size: must be 1–10000") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: expected trace, debug, info, notice, warning, error or critical") }
+        if authUser != nil, authPasswordFile == nil { throw ValidationError("--auth-user needs --auth-password-file") }
+    }
+
+    private static func check(_ option: String, _ value: Double, _ range: ClosedRange<Double>) throws {
+        guard value.isFinite, range.contains(value) else {
+            throw ValidationError("\(option): must be a number from \(range.lowerBound) to \(range.upperBound), got \(value)")
+        }
+    }
+
+    /// The password in a password file: its first line without the line end (LF or CRLF).
+    static func password(fromFile contents: Data) -> String {
+        var line = contents[...]
+        if let end = line.firstIndex(of: UInt8(ascii: "\n")) { line = line[..<end] }
+        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+        return String(decoding: line, as: UTF8.self)
+    }
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -82,10 +115,9 @@ struct QueueRunCommand: AsyncParsableCommand {
     private func makeConfiguration() throws -> DeliveryServiceConfiguration {
         var client = SMTPClientConfiguration(heloName: heloName ?? ProcessInfo.processInfo.hostName)
         if let smtpTimeout { client.timeouts = SMTPTimeouts(all: .milliseconds(Int64(smtpTimeout * 1000))) }
-        if let authUser {
-            guard let authPasswordFile else { throw ValidationError("--auth-user needs --auth-password-file") }
-            let password = try String(contentsOfFile: authPasswordFile, encoding: .utf8).split(separator: "\n").first.map(String.init) ?? ""
-            client.credentials = SMTPCredentials(username: authUser, password: password)
+        if let authUser, let authPasswordFile {
+            let contents = try Data(contentsOf: URL(fileURLWithPath: authPasswordFile))
+            client.credentials = SMTPCredentials(username: authUser, password: Self.password(fromFile: contents))
         }
         client.allowsPlaintextAuthentication = allowPlaintextAuth
         let policy: PermanentFailurePolicy

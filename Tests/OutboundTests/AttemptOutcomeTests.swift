@@ -64,6 +64,20 @@ struct AttemptOutcomeTests {
         #expect(outcome.failedRecipients.map(\.address) == ["r1@example.org"], "an earlier failure is still reported")
     }
 
+    @Test("newly failed: failed recipients no report has covered yet, whatever the decision")
+    func newlyFailed() {
+        var recipients = Self.recipients([.failed, .pending, .pending])
+        recipients[0].reported = true
+        var random = SequenceGenerator(state: 7)
+        let outcome = AttemptOutcome(
+            entry: Self.entry(), recipients: recipients, results: [2: .failed(Self.permanent), 3: .failed(Self.transient)],
+            now: Self.created + 10, schedule: Self.schedule, random: &random
+        )
+        #expect(outcome.decision == .retry(at: Self.created + 70))
+        #expect(outcome.failedRecipients.map(\.address) == ["r0@example.org", "r1@example.org"])
+        #expect(outcome.newlyFailed.map(\.address) == ["r1@example.org"], "r0 was reported after an earlier attempt")
+    }
+
     @Test("past the maximum age, deferred recipients fail: expired")
     func expired() {
         let outcome = Self.outcome(attempts: 9, states: [.deferred, .delivered], results: [1: .failed(Self.transient)], at: Self.created + 3601)

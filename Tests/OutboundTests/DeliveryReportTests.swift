@@ -30,4 +30,24 @@ struct DeliveryReportTests {
         #expect(!text.contains("\n\n"), "CRLF line ends only")
         #expect(text.components(separatedBy: "--b0undary\r\n").count == 4, "three parts")
     }
+
+    @Test("a diagnostic with a bare CR or LF cannot add header fields or lines to the report")
+    func injection() throws {
+        let report = DeliveryReport(
+            reportingName: "gw.example.net",
+            recipient: try SMTPAddress("a@example.com"),
+            originalSender: try SMTPAddress("a@example.com"),
+            failures: [.init(address: "b@example.org", enhancedCode: "5.1.1", diagnostic: "550 no\rX-Injected: yes\nAction: delivered")],
+            arrivalDate: Date(timeIntervalSince1970: 1_800_000_000),
+            originalHeaders: Array("Subject: x\n\n".utf8),
+            originalQueueID: nil,
+            boundary: "b0undary",
+            date: Date(timeIntervalSince1970: 1_800_000_100)
+        )
+        let text = String(decoding: report.message, as: UTF8.self)
+        let lines = text.components(separatedBy: "\r\n")
+        #expect(!lines.contains { $0.hasPrefix("X-Injected") || $0.hasPrefix("Action: delivered") })
+        #expect(text.contains("Diagnostic-Code: smtp; 550 no?X-Injected: yes?Action: delivered\r\n"))
+        #expect(!text.replacingOccurrences(of: "\r\n", with: "").contains { $0 == "\r" || $0 == "\n" }, "only CRLF line ends")
+    }
 }

@@ -36,15 +36,27 @@ struct HandshakeStateMachineTests {
         #expect(machine.receive(Self.reply(250, "old.test")) == .ready(.none))
     }
 
-    @Test("refusals at greeting and EHLO carry the reply; 4xx transient, 5xx permanent")
+    @Test("refusals of the greeting, HELO and EHLO after TLS carry the reply and are transient, 5xx too (the session, not the recipients)")
     func refusals() throws {
         var machine = Self.machine()
         guard case .fail(let error) = machine.receive(Self.reply(554, "5.3.2 go away")) else { Issue.record("expected fail"); return }
-        #expect(error.code == .rejected && error.phase == .greeting && !error.isTransient)
+        #expect(error.code == .rejected && error.phase == .greeting && error.isTransient && error.response?.code == 554)
         machine = Self.machine()
         _ = machine.receive(Self.reply(220, "x"))
         guard case .fail(let busy) = machine.receive(Self.reply(421, "4.3.2 busy")) else { Issue.record("expected fail"); return }
         #expect(busy.isTransient && busy.response?.code == 421)
+        machine = Self.machine()
+        _ = machine.receive(Self.reply(220, "x"))
+        _ = machine.receive(Self.reply(502, "5.5.2 no EHLO"))
+        guard case .fail(let helo) = machine.receive(Self.reply(550, "5.7.1 no HELO either")) else { Issue.record("expected fail"); return }
+        #expect(helo.phase == .hello && helo.isTransient && helo.response?.code == 550)
+        machine = Self.machine(tls: .required)
+        _ = machine.receive(Self.reply(220, "x"))
+        _ = machine.receive(Self.ehloTLS)
+        _ = machine.receive(Self.reply(220, "go"))
+        _ = machine.tlsEstablished()
+        guard case .fail(let afterTLS) = machine.receive(Self.reply(554, "5.7.0 not you")) else { Issue.record("expected fail"); return }
+        #expect(afterTLS.phase == .hello && afterTLS.isTransient && afterTLS.response?.code == 554)
         machine = Self.machine()
         guard case .fail(let odd) = machine.receive(Self.reply(250, "no greeting")) else { Issue.record("expected fail"); return }
         #expect(odd.code == .protocolViolation)

@@ -1,4 +1,7 @@
 import Foundation
+import GRDB
+import Logging
+import TestSupport
 import Testing
 @testable import Outbound
 
@@ -14,12 +17,16 @@ struct OutboundQueueTests {
         )
     }
 
-    @Test("enqueue: message file in msg/, row with recipients, WAL and synchronous=FULL")
+    @Test("enqueue: message file in msg/, row with recipients, WAL and synchronous=FULL on the writer")
     func enqueue() async throws {
         try await withTemporaryQueue { queue, directory in
             let settings = try await queue.durabilitySettings()
             #expect(settings.journalMode == "wal")
+            // Read on the writer, the connection that commits (DatabasePool's WAL set-up sets NORMAL
+            // on it after prepareDatabase); a reader's setting would prove nothing.
             #expect(settings.synchronous == 2)
+            let writer = try await queue.database.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+            #expect(writer == 2)
             let id = try await queue.enqueue(Self.request("one", to: ["b@example.org", "c@example.org"]))
             let entry = try #require(try await queue.entry(id))
             #expect(entry.sender == address("a@example.com"))
@@ -89,7 +96,11 @@ struct OutboundQueueTests {
                 now: clock.now.timeIntervalSince1970, schedule: RetrySchedule(jitter: 0), random: &random
             )
             #expect(outcome.decision == .retry(at: clock.now.timeIntervalSince1970 + 300))
-            #expect(try await queue.recordRetry(id, outcome: outcome, nextAttemptAt: clock.now.timeIntervalSince1970 + 300, owner: "me"))
+            #expect(try await queue.recordAttempt(id, outcome: outcome, nextAttemptAt: clock.now.timeIntervalSince1970 + 300, owner: "me"))
+            let recorded = try #require(try await queue.entry(id))
+            #expect(recorded.recipients.map(\.state) == [.delivered, .deferred], "saved in the first step")
+            #expect(recorded.leasedUntil != nil, "still leased until the second step")
+            #expect(try await queue.finishAttempt(leased, report: nil, reported: [], complete: false, owner: "me") == 0)
             let entry = try #require(try await queue.entry(id))
             #expect(entry.recipients.map(\.state) == [.delivered, .deferred])
             #expect(entry.attempts == 1)
@@ -112,7 +123,7 @@ struct OutboundQueueTests {
                 request: EnqueueRequest(sender: .null, recipients: [address("a@example.com")], message: .bytes([]), relay: Self.relay, origin: "report"),
                 spoolName: stored.name, properties: stored.properties
             )
-            let reportID = try #require(try await queue.complete(leased, report: report, owner: "me"))
+            let reportID = try #require(try await queue.finishAttempt(leased, report: report, reported: [], complete: true, owner: "me"))
             #expect(reportID > id)
             #expect(try await queue.entry(id) == nil)
             let reportEntry = try #require(try await queue.entry(reportID))
@@ -121,7 +132,7 @@ struct OutboundQueueTests {
             // Completing again (lease gone) changes nothing and removes the new report file.
             let stray = try await queue.spool.store(.bytes([1, 2, 3]))
             let again = SpooledReport(request: report.request, spoolName: stray.name, properties: stray.properties)
-            #expect(try await queue.complete(leased, report: again, owner: "me") == nil)
+            #expect(try await queue.finishAttempt(leased, report: again, reported: [], complete: true, owner: "me") == nil)
             #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/spool/msg") == [stored.name])
         }
     }
@@ -146,23 +157,43 @@ struct OutboundQueueTests {
         }
     }
 
-    @Test("orphaned spool files are removed, referenced ones kept")
+    @Test("orphaned message files are moved to quarantine/ and logged, never deleted; referenced ones kept; tmp/ leftovers removed")
     func orphans() async throws {
         try await withTemporaryQueue { queue, directory in
-            try await queue.enqueue(Self.request("kept"))
-            let orphan = "\(directory.path)/spool/msg/orphan.eml"
-            let temporary = "\(directory.path)/spool/tmp/partial.eml"
-            for path in [orphan, temporary] {
-                _ = FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+            let spool = "\(directory.path)/spool"
+            func backdate(_ path: String) throws {
                 try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: path)
             }
-            let referenced = try FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/spool/msg").filter { $0 != "orphan.eml" }
-            for name in referenced {
-                try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: "\(directory.path)/spool/msg/\(name)")
+            let id = try await queue.enqueue(Self.request("kept"))
+            for name in try FileManager.default.contentsOfDirectory(atPath: "\(spool)/msg") { try backdate("\(spool)/msg/\(name)") }
+            let referenced = try FileManager.default.contentsOfDirectory(atPath: "\(spool)/msg")
+            for path in ["\(spool)/msg/orphan.eml", "\(spool)/tmp/partial.eml"] {
+                _ = FileManager.default.createFile(atPath: path, contents: Data("orphan bytes".utf8))
+                try backdate(path)
             }
-            #expect(try await queue.removeOrphanedFiles(olderThan: .seconds(600)) == 2)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/spool/msg") == referenced)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/spool/tmp").isEmpty)
+            let result = try await queue.quarantineOrphanedFiles(olderThan: .seconds(600))
+            #expect(result.quarantined == ["\(spool)/quarantine/orphan.eml"])
+            #expect(result.removedTemporary == 1)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(spool)/msg") == referenced)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(spool)/tmp").isEmpty)
+            #expect(try String(contentsOfFile: "\(spool)/quarantine/orphan.eml", encoding: .utf8) == "orphan bytes")
+
+            // A delivery service does this at start and logs each file it moved.
+            #expect(try await queue.drop(id))
+            _ = FileManager.default.createFile(atPath: "\(spool)/msg/second.eml", contents: Data("x".utf8))
+            try backdate("\(spool)/msg/second.eml")
+            let logs = LogCapture()
+            let service = try DeliveryService(
+                queue: queue,
+                configuration: DeliveryServiceConfiguration(client: SMTPClientConfiguration(heloName: "gw.test"), stopsWhenEmpty: true),
+                logger: logs.logger()
+            )
+            try await service.run()
+            let logged = try #require(logs.records(containing: "moved to quarantine").first)
+            #expect(logged.level == .warning)
+            #expect(logged.metadata["outbound.file"] == "\(spool)/quarantine/second.eml")
+            #expect(logs.records(containing: "outbound delivery started").first?.metadata["outbound.quarantined_orphans"] == "1")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(spool)/quarantine").sorted() == ["orphan.eml", "second.eml"])
         }
     }
 

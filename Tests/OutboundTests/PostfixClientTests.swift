@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Outbound
+@testable import Outbound
 import Synchronization
 import TestSupport
 import Testing
@@ -226,19 +226,46 @@ struct PostfixClientTests {
         #expect(try await Self.client().withSession(to: Self.relay(fixture.rig, tls: unverified)) { $0.isEncrypted })
     }
 
-    @Test("opportunistic STARTTLS falls back to plaintext when the certificate does not verify")
-    func tlsOpportunisticFallback() async throws {
+    @Test("opportunistic STARTTLS encrypts without checking the certificate (Postfix may), with no plaintext retry")
+    func tlsOpportunisticUnverified() async throws {
         let fixture = try PostfixClientFixture.require()
-        let marker = Self.marker("fallback")
+        let marker = Self.marker("opportunistic")
         let logs = LogCapture()
-        let result = try await Self.client(logs: logs).withSession(to: Self.relay(fixture.rig, tls: SMTPTLSSettings(mode: .opportunistic))) {
-            session in
-            #expect(!session.isEncrypted)
-            #expect(session.relay.tls.mode == .none)
-            return try await session.send(Self.message(marker, body: "fallback\n"))
+        // The self-signed certificate does not verify against the system roots, and the relay is
+        // an IP address it does not name: neither matters without verification.
+        let tls = SMTPTLSSettings(mode: .opportunistic, verification: .full)
+        let result = try await Self.client(logs: logs).withSession(to: Self.relay(fixture.rig, tls: tls)) { session in
+            #expect(session.isEncrypted)
+            #expect(session.relay.tls.mode == .opportunistic)
+            return try await session.send(Self.message(marker, body: "opportunistic\n"))
         }
         #expect(result.delivered.count == 1)
-        #expect(!logs.records(containing: "retrying without TLS").isEmpty)
+        #expect(logs.records(containing: "retrying without TLS").isEmpty)
         #expect(await fixture.rig.deliveredMessage(containing: marker) != nil)
+    }
+
+    @Test("the TLS context is built once per settings and kept: a trust-root file removed afterwards is not read again")
+    func tlsContextCached() async throws {
+        let fixture = try PostfixClientFixture.require()
+        let directory = try TemporaryDirectory("sekisho-ca")
+        defer { directory.remove() }
+        let roots = "\(directory.path)/roots.pem"
+        try FileManager.default.copyItem(atPath: fixture.certificate.certificatePath, toPath: roots)
+        let tls = SMTPTLSSettings(mode: .required, verification: .full, trustRoots: .pemFile(roots), serverName: "localhost")
+        let client = try Self.client()
+        #expect(try await client.withSession(to: Self.relay(fixture.rig, tls: tls)) { $0.isEncrypted })
+        try FileManager.default.removeItem(atPath: roots)
+        #expect(try await client.withSession(to: Self.relay(fixture.rig, tls: tls)) { $0.isEncrypted }, "the cached context needs no file")
+        var other = tls
+        other.serverName = "localhost."
+        #expect(try await client.withSession(to: Self.relay(fixture.rig, tls: other)) { $0.isEncrypted }, "the expected name is not part of the context")
+        #expect(client.tlsContexts.count == 1)
+        // A new client has no context yet: the missing file is now a configuration error.
+        do {
+            try await Self.client().withSession(to: Self.relay(fixture.rig, tls: tls)) { _ in }
+            Issue.record("the trust roots are gone")
+        } catch let error as SMTPClientError {
+            #expect(error.code == .tlsConfiguration, "\(error)")
+        }
     }
 }

@@ -86,4 +86,46 @@ struct QueueCommandTests {
         kill(runner.pid, SIGTERM)
         #expect(await runner.waitForExit(timeout: 30) == 0, "\(runner.output)")
     }
+
+    @Test("run: infinite, NaN, huge or out-of-range numbers are refused by name, never a crash", arguments: [
+        ["--poll-interval", "inf"], ["--retry-initial", "nan"], ["--max-age", "1e300"], ["--smtp-timeout=-1"],
+        ["--retry-jitter", "2"], ["--retry-factor", "0.5"], ["--retry-max=-inf"], ["--concurrency", "0"],
+    ])
+    func invalidNumbers(option: [String]) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let location = ["--database", "\(directory.path)/q.sqlite", "--spool", "\(directory.path)/spool"]
+        let result = try await Self.sekisho(["queue", "run"] + location + ["--relay", "127.0.0.1:1", "--until-empty"] + option)
+        let name = String(option[0].prefix { $0 != "=" })
+        #expect(result.status == 64, "a usage error (EX_USAGE), not a trap: \(result.error)")
+        #expect(result.error.contains("\(name): must be"), "\(result.error)")
+        #expect(!FileManager.default.fileExists(atPath: "\(directory.path)/q.sqlite"), "refused before anything is opened")
+    }
+
+    @Test("run: the AUTH password file is read without its line end (LF or CRLF)")
+    func passwordFile() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let location = ["--database", "\(directory.path)/q.sqlite", "--spool", "\(directory.path)/spool"]
+        let passwordFile = "\(directory.path)/password"
+        try Data("s3cret\r\nnot part of it\n".utf8).write(to: URL(fileURLWithPath: passwordFile))
+        let queue = try await OutboundQueue.open(databasePath: "\(directory.path)/q.sqlite", spoolPath: "\(directory.path)/spool")
+        try await queue.enqueue(EnqueueRequest(sender: address("a@example.com"), recipients: [address("b@example.org")], message: .bytes(testMessage(marker: "auth"))))
+        try await ScriptedSMTPServer.withServer(respond: { event in
+            guard case .command(let line) = event else { return standardReply(event) }
+            if line == "AUTH PLAIN AHVzZXIAczNjcmV0" { return "235 2.7.0 Authentication successful" }
+            if line.hasPrefix("AUTH") { return "535 5.7.8 Error: authentication failed" }
+            return standardReply(event, keywords: ["PIPELINING", "AUTH PLAIN"])
+        }) { server in
+            // A wrong password would be refused; the entry then expires after a second and is dropped.
+            let result = try await Self.sekisho(["queue", "run"] + location + [
+                "--relay", "127.0.0.1:\(server.port)", "--starttls", "none", "--poll-interval", "0.2", "--until-empty",
+                "--auth-user", "user", "--auth-password-file", passwordFile, "--allow-plaintext-auth",
+                "--max-age", "1", "--retry-initial", "0.2", "--retry-max", "0.2", "--failure-policy", "drop",
+            ])
+            #expect(result.status == 0, "\(result.error)")
+            #expect(server.commands.filter { $0.hasPrefix("AUTH") } == ["AUTH PLAIN AHVzZXIAczNjcmV0"])
+            #expect(server.messages.count == 1)
+        }
+    }
 }

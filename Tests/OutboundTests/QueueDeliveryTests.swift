@@ -59,7 +59,7 @@ struct QueueDeliveryTests {
         }
     }
 
-    @Test("partial refusal through the queue: delivered once, 5xx fails, 4xx retried until the maximum age, one bounce from <>")
+    @Test("partial refusal through the queue: delivered once; the 5xx reported at once, the 4xx retried until the maximum age and reported then; bounces from <>")
     func partialRefusalAndBounce() async throws {
         try await OutboundPostfix.withRig { rig in
             try await withTemporaryQueue { queue, _ in
@@ -83,22 +83,28 @@ struct QueueDeliveryTests {
                 #expect(try await queue.statistics().depth == 0)
                 #expect(await rig.waitForQueue(timeout: 30))
                 let original = OutboundPostfix.deliveredMarkers(rig).filter { $0 == marker }
-                #expect(original.count == 2, "the message itself, and the copy of its headers inside the report")
-                let report = try #require(await rig.deliveredMessage(containing: "Undelivered Mail Returned to Sender"))
-                #expect(report.contains("Content-Type: multipart/report; report-type=delivery-status;"))
-                #expect(report.contains("<refused@example.org>: rejected in RCPT TO: 554 5.7.1"))
-                #expect(report.contains("<later@example.org>: gave up after "))
-                #expect(report.contains("Final-Recipient: rfc822; later@example.org"))
-                #expect(!report.contains("ok@example.org>:"), "the delivered recipient is not in the report")
-                #expect(report.contains("X-Test-Marker: \(marker)"), "the original headers")
-                #expect(!report.contains("Hello."), "never the original body")
+                #expect(original.count == 3, "the message itself, and the copy of its headers inside each of the two reports")
+                let reports = rig.sinkFiles().compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+                    .filter { $0.contains("Undelivered Mail Returned to Sender") }
+                #expect(reports.count == 2, "one right after the first attempt (refused@), one at the maximum age (later@)")
+                let refused = try #require(reports.first { $0.contains("<refused@example.org>: rejected in RCPT TO: 554 5.7.1") })
+                #expect(!refused.contains("later@example.org>:"), "later@ was still being retried")
+                let expired = try #require(reports.first { $0.contains("<later@example.org>: gave up after ") })
+                #expect(!expired.contains("<refused@example.org>:"), "refused@ is reported once")
+                for report in reports {
+                    #expect(report.contains("Content-Type: multipart/report; report-type=delivery-status;"))
+                    #expect(!report.contains("ok@example.org>:"), "the delivered recipient is not in a report")
+                    #expect(report.contains("X-Test-Marker: \(marker)"), "the original headers")
+                    #expect(!report.contains("Hello."), "never the original body")
+                }
+                #expect(expired.contains("Final-Recipient: rfc822; later@example.org"))
                 #expect(rig.log.contains("from=<>"), "the report comes from the null sender")
                 #expect(rig.log.components(separatedBy: "to=<ok@example.org>").count - 1 == 1, "ok@ got the message exactly once")
 
-                #expect(metrics.value("sekisho_outbound_delivered_total") == 2, "ok@ and the report")
+                #expect(metrics.value("sekisho_outbound_delivered_total") == 3, "ok@ and the two reports")
                 #expect(metrics.value("sekisho_outbound_failed_total") == 2)
                 #expect((metrics.value("sekisho_outbound_deferred_total") ?? 0) >= 1)
-                #expect(metrics.value("sekisho_outbound_bounced_total") == 1)
+                #expect(metrics.value("sekisho_outbound_bounced_total") == 2)
                 #expect(metrics.value("sekisho_outbound_queue_depth") == 0)
                 #expect(metrics.value("sekisho_outbound_queue_oldest_age_seconds") == 0)
                 let attempt = try #require(logs.records(containing: "delivery deferred").first)

@@ -54,7 +54,7 @@ struct SMTPClientScriptedTests {
                 try await session.send(Self.message(to: ["b@example.org", "c@example.org"]))
             }
             #expect(result.delivered.count == 2)
-            #expect(server.commands.prefix(5) == ["EHLO client.test", "MAIL FROM:<a@example.com> SIZE=24", "RCPT TO:<b@example.org>", "RCPT TO:<c@example.org>", "DATA"])
+            #expect(server.commands.prefix(5) == ["EHLO client.test", "MAIL FROM:<a@example.com> SIZE=21", "RCPT TO:<b@example.org>", "RCPT TO:<c@example.org>", "DATA"])
         }
     }
 
@@ -74,6 +74,48 @@ struct SMTPClientScriptedTests {
             #expect(server.commands.filter { $0 == "RSET" }.count == 2)
             #expect(server.messages == Array(repeating: "", count: 3).enumerated().map { "Subject: \($0.offset)\r\n\r\n..\r\n...\r\n..x\r\nend\r\n" })
             #expect(server.commands.last == "QUIT")
+        }
+    }
+
+    @Test("RSET refused with 5xx: the session ends with a transient error in RSET, nothing of the message sent")
+    func resetRefused() async throws {
+        try await ScriptedSMTPServer.withServer(respond: { event in
+            if case .command("RSET") = event { return "554 5.5.1 no more" }
+            return standardReply(event)
+        }) { server in
+            try await Self.client().withSession(to: Self.relay(server)) { session in
+                let first = try await session.send(Self.message())
+                #expect(first.delivered.count == 1)
+                do throws(SMTPClientError) {
+                    _ = try await session.send(Self.message())
+                    Issue.record("expected the RSET refusal")
+                } catch {
+                    #expect(error.phase == .reset && error.isTransient && error.response?.code == 554, "\(error)")
+                }
+            }
+            #expect(server.commands.filter { $0.hasPrefix("MAIL") }.count == 1)
+        }
+    }
+
+    @Test("a message file that cannot be opened fails before MAIL, and the session stays usable")
+    func missingFile() async throws {
+        try await ScriptedSMTPServer.withServer(respond: { standardReply($0) }) { server in
+            try await Self.client().withSession(to: Self.relay(server)) { session in
+                let missing = OutboundMessage(
+                    sender: address("a@example.com"), recipients: [address("b@example.org")], body: .file(path: "/nonexistent/message.eml"),
+                    properties: MessageProperties(size: 10, hasEightBitBytes: false)
+                )
+                do throws(SMTPClientError) {
+                    _ = try await session.send(missing)
+                    Issue.record("expected messageUnreadable")
+                } catch {
+                    #expect(error.code == .messageUnreadable && error.phase == .mail && error.isTransient, "\(error)")
+                }
+                let next = try await session.send(Self.message())
+                #expect(next.delivered.count == 1)
+            }
+            #expect(server.commands.filter { $0.hasPrefix("MAIL") }.count == 1, "no transaction for the missing file")
+            #expect(server.messages.count == 1)
         }
     }
 
@@ -198,19 +240,133 @@ struct SMTPClientScriptedTests {
         }
     }
 
-    @Test("data behind the STARTTLS reply (response injection) ends the session")
+    /// A server that offers STARTTLS, says `220` to it and never speaks TLS; a TLS ClientHello
+    /// (binary, not a command) gets no answer.
+    static func startTLSServer(_ event: ScriptedSMTPServer.Event) -> String? {
+        guard case .command(let line) = event else { return standardReply(event) }
+        if line == "STARTTLS" { return "220 2.0.0 go" }
+        guard line.unicodeScalars.allSatisfy({ (0x20..<0x7F).contains($0.value) }) else { return nil }
+        return standardReply(event, keywords: ["PIPELINING", "STARTTLS"])
+    }
+
+    static func expectViolation(at phase: SMTPPhase, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+            Issue.record("expected a protocol violation")
+        } catch let error as SMTPClientError {
+            #expect(error.code == .protocolViolation && error.phase == phase && error.isTransient, "\(error)")
+        }
+    }
+
+    @Test("data behind the STARTTLS reply in the same read (response injection) ends the session")
     func startTLSInjection() async throws {
         try await ScriptedSMTPServer.withServer(respond: { event in
             if case .command("STARTTLS") = event { return "220 2.0.0 Ready\r\n250 injected" }
             return standardReply(event, keywords: ["STARTTLS"])
         }) { server in
-            do {
+            try await Self.expectViolation(at: .startTLS) {
                 try await Self.client().withSession(to: Self.relay(server, tls: .required)) { _ in }
-                Issue.record("expected a failure")
-            } catch let error as SMTPClientError {
-                #expect(error.code == .protocolViolation && error.phase == .startTLS)
             }
         }
+    }
+
+    @Test("plaintext that arrives after the STARTTLS reply, in a later write, ends the session", arguments: [StartTLSMode.required, .opportunistic])
+    func startTLSInjectionLater(mode: StartTLSMode) async throws {
+        let logs = LogCapture()
+        try await ScriptedSMTPServer.withServer(respond: Self.startTLSServer, followUp: { event in
+            // `220 go` first, then, separately and a little later, a reply that must never be
+            // taken as the answer to the encrypted EHLO.
+            event == .command("STARTTLS") ? [.writeLater("250 injected"), .ignoreRest] : []
+        }) { server in
+            try await Self.expectViolation(at: .startTLS) {
+                try await Self.client(logs: logs).withSession(to: Self.relay(server, tls: mode)) { _ -> Void in
+                    Issue.record("a session must not open")
+                }
+            }
+            #expect(server.connections == 1, "an injection is never a reason to retry in plaintext")
+            let afterStartTLS = server.commands.drop { $0 != "STARTTLS" }.dropFirst()
+            #expect(!afterStartTLS.contains { $0.hasPrefix("EHLO") || $0.hasPrefix("MAIL") || $0.hasPrefix("AUTH") })
+        }
+        #expect(logs.records(containing: "retrying without TLS").isEmpty)
+    }
+
+    @Test("a reply nobody asked for, waiting before STARTTLS, ends the session before STARTTLS is sent")
+    func unsolicitedReplyBeforeStartTLS() async throws {
+        try await ScriptedSMTPServer.withServer(respond: { event in
+            if case .command(let line) = event, line.hasPrefix("EHLO") {
+                return "250-scripted.test\r\n250 STARTTLS\r\n220 2.0.0 fake go-ahead\r\n250 fake EHLO"
+            }
+            return Self.startTLSServer(event)
+        }) { server in
+            try await Self.expectViolation(at: .startTLS) {
+                try await Self.client().withSession(to: Self.relay(server, tls: .required)) { _ in }
+            }
+            #expect(!server.commands.contains("STARTTLS"))
+        }
+    }
+
+    @Test("opportunistic: a handshake that fails at the protocol level is retried once in plaintext", arguments: [
+        // The connection closed after `220`; a TLS alert (fatal, handshake_failure) as the answer to the ClientHello.
+        [ScriptedSMTPServer.FollowUp.close], [.writeOnNextData([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]), .ignoreRest],
+    ])
+    func opportunisticFallback(failure: [ScriptedSMTPServer.FollowUp]) async throws {
+        let logs = LogCapture()
+        try await ScriptedSMTPServer.withServer(respond: Self.startTLSServer, followUp: { event in
+            event == .command("STARTTLS") ? failure : []
+        }) { server in
+            let result = try await Self.client(logs: logs).withSession(to: Self.relay(server, tls: .opportunistic)) { session in
+                #expect(!session.isEncrypted)
+                #expect(session.relay.tls.mode == .none)
+                return try await session.send(Self.message())
+            }
+            #expect(result.delivered.count == 1)
+            #expect(server.connections == 2)
+            #expect(server.commands.filter { $0 == "STARTTLS" }.count == 1)
+        }
+        let warning = try #require(logs.records(containing: "retrying without TLS").first)
+        #expect(warning.level == .warning)
+    }
+
+    @Test("opportunistic: a handshake timeout is retried once in plaintext")
+    func handshakeTimeout() async throws {
+        // The server answers STARTTLS with 220 and then never speaks TLS. The command limit also
+        // covers EHLO, so it stays generous for a busy machine: the test waits it out once.
+        var timeouts = SMTPTimeouts(all: .seconds(30))
+        timeouts.command = .seconds(5)
+        try await ScriptedSMTPServer.withServer(respond: Self.startTLSServer, followUp: { event in
+            event == .command("STARTTLS") ? [.ignoreRest] : []
+        }) { server in
+            let encrypted = try await Self.client(timeouts: timeouts).withSession(to: Self.relay(server, tls: .opportunistic)) { $0.isEncrypted }
+            #expect(!encrypted)
+            #expect(server.connections == 2)
+        }
+    }
+
+    @Test("a TLS configuration error (unreadable trust roots) is reported as such, never a plaintext downgrade", arguments: [
+        StartTLSMode.opportunistic, .required,
+    ])
+    func tlsConfigurationError(mode: StartTLSMode) async throws {
+        let logs = LogCapture()
+        let directory = try TemporaryDirectory("sekisho-tls-config")
+        defer { directory.remove() }
+        let notPEM = "\(directory.path)/not-a-certificate.pem"
+        try Data("not a certificate\n".utf8).write(to: URL(fileURLWithPath: notPEM))
+        try await ScriptedSMTPServer.withServer(respond: Self.startTLSServer) { server in
+            for path in ["\(directory.path)/missing.pem", notPEM] {
+                let tls = SMTPTLSSettings(mode: mode, trustRoots: .pemFile(path))
+                do {
+                    try await Self.client(logs: logs).withSession(to: SMTPRelay(host: "127.0.0.1", port: server.port, tls: tls)) { _ -> Void in
+                        Issue.record("no session with a broken TLS configuration")
+                    }
+                    Issue.record("expected a configuration error")
+                } catch let error as SMTPClientError {
+                    #expect(error.code == .tlsConfiguration && error.isTransient, "\(error)")
+                    #expect(error.enhancedCode.description == "4.7.0")
+                }
+            }
+            #expect(server.connections == 0, "nothing is sent, in plaintext or otherwise")
+        }
+        #expect(logs.records(containing: "retrying without TLS").isEmpty)
     }
 
     @Test("timeouts: a silent greeting, a verdict that never comes")
@@ -240,6 +396,28 @@ struct SMTPClientScriptedTests {
                 }
                 await #expect(throws: SMTPClientError.self, "the session is broken") { try await session.send(Self.message()) }
             }
+        }
+    }
+
+    @Test("QUIT waits 5 s at most, not the command timeout, for a server that never answers it", .timeLimit(.minutes(1)))
+    func quitTimeout() async throws {
+        #expect(SMTPTimeouts().limit(for: .quit) == .seconds(5))
+        #expect(SMTPTimeouts().limit(for: .reset) == .seconds(300))
+        #expect(SMTPTimeouts(all: .seconds(60)).limit(for: .quit) == .seconds(5))
+        #expect(SMTPTimeouts(all: .seconds(1)).limit(for: .quit) == .seconds(1))
+        try await ScriptedSMTPServer.withServer(respond: { event in
+            if case .command("QUIT") = event { return nil }
+            return standardReply(event)
+        }) { server in
+            // The command limit (10 min) is far beyond the test's time limit (1 min): the session
+            // ends in time only because QUIT has its own short limit.
+            var timeouts = SMTPTimeouts(all: .seconds(600))
+            timeouts.quit = .milliseconds(200)
+            let result = try await Self.client(timeouts: timeouts).withSession(to: Self.relay(server)) { session in
+                try await session.send(Self.message())
+            }
+            #expect(result.delivered.count == 1)
+            #expect(server.commands.last == "QUIT")
         }
     }
 

@@ -83,12 +83,39 @@ struct SMTPDataEncoderTests {
         #expect(Self.receive(wire) == text.replacingOccurrences(of: "\n", with: "\r\n"))
     }
 
-    @Test("the scanner counts bytes, line feeds and 8-bit content")
+    @Test("the scanner counts bytes and 8-bit content")
     func scanner() {
         var scanner = MessageScanner()
         scanner.scan(Array("ab\ncd\n".utf8))
-        #expect(scanner.properties == MessageProperties(size: 6 + 2 + 3, hasEightBitBytes: false))
+        #expect(scanner.byteCount == 6)
+        #expect(scanner.properties == MessageProperties(size: 8, hasEightBitBytes: false), "ab CRLF cd CRLF")
         scanner.scan(Array("é".utf8))
         #expect(scanner.properties.hasEightBitBytes)
+    }
+
+    @Test("the SIZE is exact: the encoder's bytes without stuffed dots and the final dot line, for every chunking", arguments: [
+        "", "\n", "a", "a\rb\r", "a\r\nb\r\n", "a\n\r\n\r", ".", "..\n.\r.x", "x.\n.y", "\r\n.\r\n",
+        "Subject: t\r\n\r\n.\r\n..\r\nline\n.\n\r\n.end\r.\rx\n", "Grüße\r\r\n\n.", "no final line break",
+    ])
+    func exactSize(message: String) {
+        let bytes = Array(message.utf8)
+        for size in 1...max(1, bytes.count) {
+            var scanner = MessageScanner()
+            var encoder = SMTPDataEncoder()
+            var wire = ByteBuffer()
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(bytes.count, offset + size)
+                scanner.scan(bytes[offset..<end])
+                encoder.encode(bytes[offset..<end], into: &wire)
+                offset = end
+            }
+            encoder.finish(into: &wire)
+            #expect(scanner.wireSize == wire.readableBytes, "chunk size \(size)")
+            // RFC 1870: what the receiver stores, i.e. the wire bytes with the stuffing undone and
+            // without the terminating "." CRLF.
+            let received = Self.receive(String(decoding: wire.readableBytesView, as: UTF8.self))
+            #expect(scanner.properties.size == received.utf8.count, "chunk size \(size)")
+        }
     }
 }

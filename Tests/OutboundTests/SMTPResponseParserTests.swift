@@ -113,4 +113,17 @@ struct SMTPResponseParserTests {
         #expect(EnhancedStatusCode("5.a.1") == nil)
         #expect(EnhancedStatusCode("55.1.1") == nil)
     }
+
+    @Test("control characters in reply text are replaced: a bare CR cannot start a new line or field")
+    func controlCharacters() throws {
+        let replies = try Self.parseAll("550-5.1.1 first\rX-Injected: yes\r\n550 5.1.1 tab\there, nul\u{0}, esc\u{1b}[1m, del\u{7f}\r\n")
+        let reply = try #require(replies.first)
+        #expect(reply.lines == ["first?X-Injected: yes", "tab here, nul?, esc?[1m, del?"])
+        #expect(!reply.description.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
+        let error = SMTPClientError.rejected(reply, in: .recipient)
+        #expect(!error.description.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
+        // A response made up by hand is shown cleaned too.
+        let made = SMTPResponse(code: 451, "a\rb\nc")
+        #expect(made.description == "451 a?b?c" && made.text == "a?b?c")
+    }
 }

@@ -7,8 +7,10 @@ import Synchronization
 /// easily show: AUTH, HELO-only servers, odd limits, silence, injected data.
 ///
 /// It greets, then hands every command line to `respond` and writes back what it returns (raw;
-/// CRLF is added; `nil` writes nothing). After a reply starting with `354` it collects the data up
-/// to the `.` line and hands it over as one ``Event/message(_:)`` (still dot-stuffed, CRLF).
+/// CRLF is added; `nil` writes nothing); then `followUp` may write more, separately and a little
+/// later, or close the connection. After a reply starting with `354` it collects the data up
+/// to the `.` line and hands it over as one ``Event/message(_:)`` (still dot-stuffed, CRLF). It
+/// closes the connection after answering QUIT (and keeps it open when QUIT gets no answer).
 final class ScriptedSMTPServer: Sendable {
     /// What the client sent.
     enum Event: Hashable, Sendable {
@@ -16,6 +18,19 @@ final class ScriptedSMTPServer: Sendable {
         case command(String)
         /// The data between DATA's 354 and the final dot, as received.
         case message(String)
+    }
+
+    /// What the server does after it has written its replies to a command.
+    enum FollowUp: Hashable, Sendable {
+        /// Waits a little (50 ms), then writes this (CRLF added) in a separate write.
+        case writeLater(String)
+        /// Writes these bytes as they are once the client sends anything more (a TLS ClientHello,
+        /// say), before looking at what it sent.
+        case writeOnNextData([UInt8])
+        /// Closes the connection.
+        case close
+        /// Reads and ignores whatever the client sends from now on (a TLS ClientHello, say).
+        case ignoreRest
     }
 
     let port: Int
@@ -43,6 +58,7 @@ final class ScriptedSMTPServer: Sendable {
     static func withServer<Result>(
         greeting: String? = "220 scripted.test ESMTP",
         respond: @escaping @Sendable (Event) -> String?,
+        followUp: @escaping @Sendable (Event) -> [FollowUp] = { _ in [] },
         _ body: (ScriptedSMTPServer) async throws -> Result
     ) async throws -> Result {
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -61,7 +77,7 @@ final class ScriptedSMTPServer: Sendable {
                         for try await connection in inbound {
                             server.connectionCount.withLock { $0 += 1 }
                             connections.addTask {
-                                try? await server.serve(connection, greeting: greeting, respond: respond)
+                                try? await server.serve(connection, greeting: greeting, respond: respond, followUp: followUp)
                             }
                         }
                     }
@@ -83,16 +99,25 @@ final class ScriptedSMTPServer: Sendable {
     private func serve(
         _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>,
         greeting: String?,
-        respond: @Sendable (Event) -> String?
+        respond: @Sendable (Event) -> String?,
+        followUp: @Sendable (Event) -> [FollowUp]
     ) async throws {
         try await connection.executeThenClose { inbound, outbound in
             if let greeting { try await outbound.write(ByteBuffer(string: greeting + "\r\n")) }
             var pending: [UInt8] = []
             var inData = false
             var data: [UInt8] = []
+            var onNextData: [UInt8]?
+            var ignoring = false
             for try await chunk in inbound {
+                if let bytes = onNextData {
+                    onNextData = nil
+                    try await outbound.write(ByteBuffer(bytes: bytes))
+                }
+                if ignoring { continue }
                 pending += chunk.readableBytesView
                 var replies = ""
+                var afterReplies: [FollowUp] = []
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = Array(pending[...newline])
                     pending.removeSubrange(...newline)
@@ -115,13 +140,28 @@ final class ScriptedSMTPServer: Sendable {
                     recorded.withLock { $0.append(event) }
                     let reply = respond(event)
                     if let reply { replies += reply + "\r\n" }
+                    afterReplies += followUp(event)
                     if reply?.components(separatedBy: "\r\n").last?.hasPrefix("354") == true { inData = true }
-                    if text.uppercased() == "QUIT" {
+                    if text.uppercased() == "QUIT", reply != nil {
                         try await outbound.write(ByteBuffer(string: replies))
                         return
                     }
                 }
                 if !replies.isEmpty { try await outbound.write(ByteBuffer(string: replies)) }
+                for next in afterReplies {
+                    switch next {
+                    case .writeLater(let text):
+                        try await Task.sleep(for: .milliseconds(50))
+                        try await outbound.write(ByteBuffer(string: text + "\r\n"))
+                    case .writeOnNextData(let bytes):
+                        onNextData = bytes
+                    case .close:
+                        return
+                    case .ignoreRest:
+                        ignoring = true
+                        pending = []
+                    }
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// An SMTP client on SwiftNIO: opens a session to a relay, sends messages over it, and closes it.
 ///
@@ -20,6 +21,8 @@ public struct SMTPClient: Sendable {
     public let configuration: SMTPClientConfiguration
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
+    /// One TLS context per certificate check, built on first use.
+    let tlsContexts = TLSContextCache()
 
     /// Creates a client.
     /// - Throws: ``SMTPConfigurationError`` when the configuration is invalid.
@@ -36,15 +39,18 @@ public struct SMTPClient: Sendable {
 
     /// Opens a session to `relay`, runs `body` with it, sends QUIT and closes the connection.
     ///
-    /// With ``StartTLSMode/opportunistic``, a failed TLS handshake is retried once on a new
-    /// plaintext connection (and logged as a warning).
-    /// - Throws: ``SMTPClientError`` when the session cannot be opened (connection, greeting,
-    ///   EHLO, TLS, AUTH); whatever `body` throws.
+    /// With ``StartTLSMode/opportunistic``, a handshake that fails at the protocol level (TLS
+    /// error, connection closed, or timeout during STARTTLS and the handshake) is retried once on
+    /// a new plaintext connection, logged as a warning. Nothing else falls back to plaintext.
+    /// - Throws: ``SMTPClientError`` when the session cannot be opened (TLS configuration,
+    ///   connection, greeting, EHLO, TLS, AUTH); whatever `body` throws.
     public func withSession<Result>(to relay: SMTPRelay, _ body: (SMTPSession) async throws -> Result) async throws -> Result {
+        // Before connecting: a TLS configuration error is reported as such, never a downgrade.
+        let tlsContext = relay.tls.mode == .none ? nil : try await tlsContexts.context(for: relay.tls)
         do {
-            return try await open(relay, body)
+            return try await open(relay, tlsContext: tlsContext, body)
         } catch let failure as HandshakeFailure {
-            guard failure.error.code == .tlsFailed, relay.tls.mode == .opportunistic else { throw failure.error }
+            guard relay.tls.mode == .opportunistic, failure.error.allowsPlaintextRetry else { throw failure.error }
             logger.warning(
                 "TLS handshake failed; retrying without TLS (opportunistic)",
                 metadata: ["smtp.relay": "\(relay.address)", "error": "\(failure.error)"]
@@ -52,7 +58,7 @@ public struct SMTPClient: Sendable {
             var plaintext = relay
             plaintext.tls.mode = .none
             do {
-                return try await open(plaintext, body)
+                return try await open(plaintext, tlsContext: nil, body)
             } catch let failure as HandshakeFailure {
                 throw failure.error
             }
@@ -64,7 +70,11 @@ public struct SMTPClient: Sendable {
         var error: SMTPClientError
     }
 
-    private func open<Result>(_ relay: SMTPRelay, _ body: (SMTPSession) async throws -> Result) async throws -> Result {
+    private func open<Result>(
+        _ relay: SMTPRelay,
+        tlsContext: NIOSSLContext?,
+        _ body: (SMTPSession) async throws -> Result
+    ) async throws -> Result {
         var logger = self.logger
         logger[metadataKey: "smtp.relay"] = "\(relay.address)"
         return try await SMTPConnection.withConnection(to: relay, timeouts: configuration.timeouts, group: eventLoopGroup, logger: logger) {
@@ -72,7 +82,7 @@ public struct SMTPClient: Sendable {
             let capabilities: SMTPCapabilities
             let encrypted: Bool
             do throws(SMTPClientError) {
-                (capabilities, encrypted) = try await handshake(connection, relay: relay)
+                (capabilities, encrypted) = try await handshake(connection, relay: relay, tlsContext: tlsContext)
             } catch {
                 throw HandshakeFailure(error: error)
             }
@@ -84,28 +94,32 @@ public struct SMTPClient: Sendable {
         }
     }
 
-    private func handshake(_ connection: SMTPConnection, relay: SMTPRelay) async throws(SMTPClientError) -> (SMTPCapabilities, Bool) {
+    private func handshake(
+        _ connection: SMTPConnection,
+        relay: SMTPRelay,
+        tlsContext: NIOSSLContext?
+    ) async throws(SMTPClientError) -> (SMTPCapabilities, Bool) {
         var machine = SMTPHandshakeStateMachine(
             heloName: configuration.heloName,
             startTLS: relay.tls.mode,
             credentials: configuration.credentials,
             allowsPlaintextAuthentication: configuration.allowsPlaintextAuthentication
         )
-        var inbound = try await connection.read(in: .greeting)
+        var response = try await connection.read(in: .greeting)
         while true {
-            var action = machine.receive(inbound.response)
+            var action = machine.receive(response)
             if case .startTLS = action {
-                guard !inbound.hadBytesBehind else {
-                    throw SMTPClientError(.protocolViolation, phase: .startTLS, isTransient: true,
-                                          detail: "data followed the STARTTLS reply before the handshake")
+                guard let tlsContext else {
+                    throw SMTPClientError(.tlsConfiguration, phase: .startTLS, isTransient: true, detail: "no TLS context")
                 }
-                try await connection.startTLS(relay.tls, host: relay.host)
+                try await connection.startTLS(context: tlsContext, serverName: relay.tls.sniName(for: relay.host))
                 action = machine.tlsEstablished()
             }
             switch action {
             case .send(let command):
+                if command == .startTLS { try await connection.prepareStartTLS() }
                 try await connection.send([command], in: machine.phase)
-                inbound = try await connection.read(in: machine.phase)
+                response = try await connection.read(in: machine.phase)
             case .ready(let capabilities):
                 connection.logger.debug("smtp session ready", metadata: [
                     "smtp.tls": "\(machine.isEncrypted)",
@@ -119,5 +133,14 @@ public struct SMTPClient: Sendable {
                 throw SMTPClientError(.protocolViolation, phase: .startTLS, isTransient: true, detail: "STARTTLS twice")
             }
         }
+    }
+}
+
+extension SMTPClientError {
+    /// Whether an opportunistic session may try again in plaintext: the TLS handshake failed at
+    /// the protocol level (a TLS error, the connection closed, a timeout) while STARTTLS and the
+    /// handshake ran. Not a configuration error, and not plaintext injected after the reply.
+    var allowsPlaintextRetry: Bool {
+        phase == .startTLS && (code == .tlsFailed || code == .connectionClosed || code == .timeout)
     }
 }

@@ -8,21 +8,29 @@ import Synchronization
 /// The I/O shell of one SMTP connection: writes commands and message blocks, reads replies, puts
 /// TLS on the connection, and enforces the per-phase deadline by closing the channel when it passes.
 ///
-/// Not `Sendable`: it lives inside one ``SMTPClient/withSession(to:_:)`` call, in one task.
+/// The pipeline is ``StartTLSGuard`` (raw bytes), the reply decoder, and the async channel; TLS
+/// goes right behind the guard. Not `Sendable`: it lives inside one
+/// ``SMTPClient/withSession(to:_:)`` call, in one task.
 final class SMTPConnection {
     private let channel: any Channel
-    private var inbound: NIOAsyncChannelInboundStream<SMTPInboundResponse>.AsyncIterator
+    private var inbound: NIOAsyncChannelInboundStream<SMTPResponse>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private let timeouts: SMTPTimeouts
+    /// Replies read so far (the guard compares it with the replies it has seen).
+    private var repliesRead = 0
+    /// What the STARTTLS guard found, if it stopped the connection.
+    private let verdict: StartTLSVerdict
     let logger: Logger
 
     private init(
         channel: any Channel,
-        inbound: NIOAsyncChannelInboundStream<SMTPInboundResponse>,
+        inbound: NIOAsyncChannelInboundStream<SMTPResponse>,
         outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
         timeouts: SMTPTimeouts,
+        verdict: StartTLSVerdict,
         logger: Logger
     ) {
+        self.verdict = verdict
         self.channel = channel
         self.inbound = inbound.makeAsyncIterator()
         self.outbound = outbound
@@ -40,36 +48,46 @@ final class SMTPConnection {
         logger: Logger,
         _ body: (SMTPConnection) async throws -> Result
     ) async throws -> Result {
-        let channel: NIOAsyncChannel<SMTPInboundResponse, ByteBuffer>
+        let channel: NIOAsyncChannel<SMTPResponse, ByteBuffer>
+        let verdict = StartTLSVerdict()
         do {
             channel = try await ClientBootstrap(group: group)
                 .connectTimeout(TimeAmount(timeouts.connect))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: relay.host, port: relay.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(StartTLSGuard(verdict: verdict))
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPResponseDecoder()))
-                        return try NIOAsyncChannel<SMTPInboundResponse, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        return try NIOAsyncChannel<SMTPResponse, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
         } catch {
             throw SMTPClientError(.connectionFailed, phase: .connect, isTransient: true, detail: "\(relay.address): \(error)")
         }
         return try await channel.executeThenClose { inbound, outbound in
-            let connection = SMTPConnection(channel: channel.channel, inbound: inbound, outbound: outbound, timeouts: timeouts, logger: logger)
+            let connection = SMTPConnection(
+                channel: channel.channel, inbound: inbound, outbound: outbound, timeouts: timeouts, verdict: verdict, logger: logger
+            )
             return try await body(connection)
         }
     }
 
     /// Reads the next reply within the phase's limit.
-    func read(in phase: SMTPPhase) async throws(SMTPClientError) -> SMTPInboundResponse {
-        let inbound = try await withDeadline(phase) { () async throws -> SMTPInboundResponse in
-            guard let inbound = try await self.inbound.next() else {
-                throw SMTPClientError(.connectionClosed, phase: phase, isTransient: true, detail: "the server closed the connection")
+    func read(in phase: SMTPPhase) async throws(SMTPClientError) -> SMTPResponse {
+        let response: SMTPResponse
+        do {
+            response = try await withDeadline(phase) { () async throws -> SMTPResponse in
+                guard let response = try await self.inbound.next() else {
+                    throw SMTPClientError(.connectionClosed, phase: phase, isTransient: true, detail: "the server closed the connection")
+                }
+                return response
             }
-            return inbound
+        } catch {
+            throw verdict.violation ?? error
         }
-        logger.trace("smtp reply", metadata: ["smtp.reply": "\(inbound.response)"])
-        return inbound
+        repliesRead += 1
+        logger.trace("smtp reply", metadata: ["smtp.reply": "\(response)"])
+        return response
     }
 
     /// Writes commands in one write.
@@ -88,29 +106,65 @@ final class SMTPConnection {
         try await withDeadline(phase) { try await self.outbound.write(buffer) }
     }
 
-    /// Puts TLS in front of the pipeline and waits for the handshake (within the STARTTLS limit).
-    /// - Throws: ``SMTPClientError/Code/tlsFailed`` with swift-nio-ssl's reason (certificate
-    ///   verification, host name, protocol), or a timeout.
-    func startTLS(_ settings: SMTPTLSSettings, host: String) async throws(SMTPClientError) {
+    /// Arms the STARTTLS guard: call right before writing STARTTLS. From the end of the next reply
+    /// on, any plaintext byte is fatal (see ``StartTLSGuard``).
+    /// - Throws: ``SMTPClientError/Code/protocolViolation`` when a reply nobody asked for is
+    ///   already waiting.
+    func prepareStartTLS() async throws(SMTPClientError) {
         let channel = self.channel
-        let serverName = settings.sniName(for: host)
+        let repliesRead = self.repliesRead
+        do {
+            try await channel.eventLoop.submit {
+                let guardHandler = try channel.pipeline.syncOperations.handler(type: StartTLSGuard.self)
+                let context = try channel.pipeline.syncOperations.context(handler: guardHandler)
+                try guardHandler.armForReply(repliesRead: repliesRead, context: context)
+            }.get()
+        } catch {
+            throw verdict.violation ?? Self.map(error, in: .startTLS)
+        }
+    }
+
+    /// Puts TLS right behind the STARTTLS guard, in the same event-loop task that checks the
+    /// guard, and waits for the handshake (within the STARTTLS limit).
+    /// - Throws: ``SMTPClientError/Code/protocolViolation`` when plaintext followed the STARTTLS
+    ///   reply; ``SMTPClientError/Code/tlsFailed`` with swift-nio-ssl's reason (certificate
+    ///   verification, host name, protocol); ``SMTPClientError/Code/connectionClosed`` or
+    ///   ``SMTPClientError/Code/timeout`` when the handshake did not finish.
+    func startTLS(context tlsContext: NIOSSLContext, serverName: String?) async throws(SMTPClientError) {
+        let channel = self.channel
+        let repliesRead = self.repliesRead
         let handshake: EventLoopFuture<Void>
         do {
-            let context = try NIOSSLContext(configuration: settings.makeTLSConfiguration())
             handshake = try await channel.eventLoop.submit {
-                let tls = try NIOSSLClientHandler(context: context, serverHostname: serverName)
+                let operations = channel.pipeline.syncOperations
+                let guardHandler = try operations.handler(type: StartTLSGuard.self)
+                let guardContext = try operations.context(handler: guardHandler)
+                // Checked and switched in the task that adds the handler: no read comes between.
+                try guardHandler.startTLS(repliesRead: repliesRead, context: guardContext)
+                let tls = try NIOSSLClientHandler(context: tlsContext, serverHostname: serverName)
                 let waiter = TLSHandshakeWaiter(promise: channel.eventLoop.makePromise())
-                try channel.pipeline.syncOperations.addHandler(tls, position: .first)
-                try channel.pipeline.syncOperations.addHandler(waiter, position: .after(tls))
+                try operations.addHandler(tls, position: .after(guardHandler))
+                try operations.addHandler(waiter, position: .after(tls))
                 return waiter.promise.futureResult
             }.get()
         } catch {
-            throw SMTPClientError(.tlsFailed, phase: .startTLS, isTransient: true, detail: "\(error)")
+            throw verdict.violation ?? Self.handshakeError(Self.map(error, in: .startTLS))
         }
         do {
             try await withDeadline(.startTLS) { try await handshake.get() }
-        } catch where error.code != .timeout {
-            throw SMTPClientError(.tlsFailed, phase: .startTLS, isTransient: true, detail: error.detail)
+        } catch {
+            throw verdict.violation ?? Self.handshakeError(error)
+        }
+    }
+
+    /// A handshake failure keeps its code when it is a violation, a timeout or a lost connection;
+    /// anything else is the TLS layer's and becomes ``SMTPClientError/Code/tlsFailed``.
+    private static func handshakeError(_ error: SMTPClientError) -> SMTPClientError {
+        switch error.code {
+        case .protocolViolation, .timeout, .connectionClosed, .tlsFailed:
+            return SMTPClientError(error.code, phase: .startTLS, response: error.response, isTransient: true, detail: error.detail)
+        default:
+            return SMTPClientError(.tlsFailed, phase: .startTLS, isTransient: true, detail: error.detail)
         }
     }
 
@@ -145,6 +199,8 @@ final class SMTPConnection {
             return error
         case let error as SMTPResponseError:
             return SMTPClientError(.protocolViolation, phase: phase, isTransient: true, detail: error.description)
+        case ChannelError.ioOnClosedChannel, ChannelError.alreadyClosed, ChannelError.eof, is ChannelPipelineError:
+            return SMTPClientError(.connectionClosed, phase: phase, isTransient: true, detail: "the connection is closed (\(error))")
         case is NIOSSLError, is NIOSSLExtraError, is BoringSSLError:
             return SMTPClientError(.tlsFailed, phase: phase, isTransient: true, detail: "\(error)")
         default:

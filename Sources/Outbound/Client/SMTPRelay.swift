@@ -41,7 +41,7 @@ public struct SMTPRelay: Hashable, Sendable, Codable, CustomStringConvertible {
     /// `127.0.0.1:25 (starttls=required, verify=full)`.
     public var description: String {
         var out = address + " (starttls=\(tls.mode)"
-        if tls.mode != .none { out += ", verify=\(tls.verification)" }
+        if tls.mode != .none { out += ", verify=\(tls.effectiveVerification)" }
         return out + ")"
     }
 }

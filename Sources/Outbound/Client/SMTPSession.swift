@@ -32,31 +32,42 @@ public final class SMTPSession {
     /// Sends one message and returns what happened to each recipient.
     ///
     /// Refusals (of the sender, of some recipients, of the data) are in the result, each marked
-    /// transient or permanent. The message is streamed in chunks of the configured size.
-    /// - Throws: ``SMTPClientError`` when the session broke (then nothing about this message is
-    ///   known to have been accepted), or was already broken.
+    /// transient or permanent. The message is streamed in chunks of the configured size. A message
+    /// in a file is opened before anything is sent: when it cannot be, the call throws
+    /// ``SMTPClientError/Code/messageUnreadable`` in ``SMTPPhase/mail`` and the session stays
+    /// usable.
+    /// - Throws: ``SMTPClientError`` when the message file cannot be opened, or the session broke
+    ///   (then nothing about this message is known to have been accepted), or was already broken.
+    ///   A failed RSET (phase ``SMTPPhase/reset``) breaks the session before anything of this
+    ///   message was sent.
     public func send(_ message: OutboundMessage) async throws(SMTPClientError) -> TransactionResult {
         if let brokenBy { throw brokenBy }
+        let body = try await MessageBody.open(message.body)
         do {
             if transactionCount > 0 { try await reset() }
             transactionCount += 1
-            return try await transaction(message)
+            let result = try await transaction(message, body: body)
+            await body.close()
+            return result
         } catch {
+            await body.close()
             brokenBy = error
             connection.abort()
             throw error
         }
     }
 
+    /// RSET between messages. A refusal is of the session, not of the next message: transient
+    /// whatever its code.
     private func reset() async throws(SMTPClientError) {
         try await connection.send([.reset], in: .reset)
-        let reply = try await connection.read(in: .reset).response
+        let reply = try await connection.read(in: .reset)
         guard reply.isPositiveCompletion else {
-            throw reply.code >= 400 ? .rejected(reply, in: .reset) : .unexpected(reply, in: .reset, expected: "250")
+            throw reply.code >= 400 ? .refusedSession(reply, in: .reset) : .unexpected(reply, in: .reset, expected: "250")
         }
     }
 
-    private func transaction(_ message: OutboundMessage) async throws(SMTPClientError) -> TransactionResult {
+    private func transaction(_ message: OutboundMessage, body: MessageBody) async throws(SMTPClientError) -> TransactionResult {
         var machine = SMTPTransactionStateMachine(
             sender: message.sender,
             recipients: message.recipients,
@@ -69,7 +80,7 @@ public final class SMTPSession {
             case .send(let commands):
                 try await connection.send(commands, in: machine.phase)
             case .sendMessage:
-                try await sendBody(message.body)
+                try await sendBody(body)
             case .sendEmptyMessage:
                 try await connection.write(ByteBuffer(string: ".\r\n"), in: .dataBlock)
             case .finished(let result):
@@ -77,12 +88,12 @@ public final class SMTPSession {
             case .fail(let error):
                 throw error
             }
-            action = machine.receive(try await connection.read(in: machine.phase).response)
+            action = machine.receive(try await connection.read(in: machine.phase))
         }
     }
 
     /// Streams the message through the dot-stuffer, one chunk at a time, then the final dot.
-    private func sendBody(_ body: OutboundMessage.Body) async throws(SMTPClientError) {
+    private func sendBody(_ body: MessageBody) async throws(SMTPClientError) {
         var encoder = SMTPDataEncoder()
         switch body {
         case .bytes(let bytes):
@@ -94,24 +105,12 @@ public final class SMTPSession {
                 try await connection.write(out, in: .dataBlock)
                 offset += length
             }
-        case .file(let path):
-            let reader: MessageFileReader
-            do {
-                reader = try await MessageFileReader.open(path)
-            } catch {
-                throw SMTPClientError(.messageUnreadable, phase: .dataBlock, isTransient: true, detail: "\(error)")
+        case .file(let reader):
+            while let chunk = try await readChunk(reader) {
+                var out = ByteBuffer()
+                encoder.encode(chunk, into: &out)
+                try await connection.write(out, in: .dataBlock)
             }
-            do {
-                while let chunk = try await readChunk(reader) {
-                    var out = ByteBuffer()
-                    encoder.encode(chunk, into: &out)
-                    try await connection.write(out, in: .dataBlock)
-                }
-            } catch {
-                await reader.close()
-                throw error
-            }
-            await reader.close()
         }
         var end = ByteBuffer()
         encoder.finish(into: &end)
@@ -128,7 +127,7 @@ public final class SMTPSession {
         }
     }
 
-    /// Sends QUIT and waits briefly for the reply; errors are ignored.
+    /// Sends QUIT and waits briefly (``SMTPTimeouts/quit``) for the reply; errors are ignored.
     func quit() async {
         guard brokenBy == nil else { return }
         await Self.sendQuit(connection)
@@ -141,5 +140,29 @@ public final class SMTPSession {
         } catch {
             connection.logger.debug("QUIT failed", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// A message's bytes ready to send: in memory, or a file already open.
+private enum MessageBody {
+    case bytes(ByteBuffer)
+    case file(MessageFileReader)
+
+    /// Opens a file body (before MAIL, so a missing file costs no transaction).
+    static func open(_ body: OutboundMessage.Body) async throws(SMTPClientError) -> MessageBody {
+        switch body {
+        case .bytes(let bytes):
+            return .bytes(bytes)
+        case .file(let path):
+            do {
+                return .file(try await MessageFileReader.open(path))
+            } catch {
+                throw SMTPClientError(.messageUnreadable, phase: .mail, isTransient: true, detail: "\(error)")
+            }
+        }
+    }
+
+    func close() async {
+        if case .file(let reader) = self { await reader.close() }
     }
 }

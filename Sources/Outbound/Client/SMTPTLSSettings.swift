@@ -4,10 +4,16 @@ import NIOSSL
 public enum StartTLSMode: String, Hashable, Sendable, Codable, CaseIterable, CustomStringConvertible {
     /// Never; the session stays plaintext.
     case none
-    /// When the server offers it. If the handshake fails the client tries once more on a new,
-    /// plaintext connection (Postfix's `may`), and logs a warning.
+    /// When the server offers it, encrypted **without checking the certificate** (Postfix's `may`:
+    /// encryption against passive eavesdropping; ``SMTPTLSSettings/verification`` is not applied).
+    /// A server that does not offer STARTTLS, or refuses it, gets the message in plaintext. When
+    /// the handshake fails at the protocol level (a TLS error, the connection closed, or a
+    /// timeout during STARTTLS and the handshake), the client tries once more on a new, plaintext
+    /// connection and logs a warning. A configuration error (unreadable trust roots) or plaintext
+    /// injected after the STARTTLS reply is never a reason to fall back.
     case opportunistic
-    /// Always; a server without STARTTLS, or a failed handshake, is a transient failure.
+    /// Always, with the certificate checked as ``SMTPTLSSettings/verification`` says; a server
+    /// without STARTTLS, or a failed handshake, is a transient failure.
     case required
 
     public var description: String { rawValue }
@@ -63,7 +69,8 @@ public enum TrustRoots: Hashable, Sendable, Codable, CustomStringConvertible {
 public struct SMTPTLSSettings: Hashable, Sendable, Codable {
     /// Whether to use STARTTLS.
     public var mode: StartTLSMode
-    /// How to check the certificate; `.full` by default.
+    /// How to check the certificate with ``StartTLSMode/required``; `.full` by default.
+    /// ``StartTLSMode/opportunistic`` never checks it.
     public var verification: CertificateVerification
     /// The trusted roots; the system's by default.
     public var trustRoots: TrustRoots
@@ -79,11 +86,16 @@ public struct SMTPTLSSettings: Hashable, Sendable, Codable {
         self.serverName = serverName
     }
 
+    /// The check actually made: ``verification``, or none with opportunistic TLS.
+    var effectiveVerification: CertificateVerification {
+        mode == .opportunistic ? .none : verification
+    }
+
     /// The swift-nio-ssl client configuration (TLS 1.2 or newer).
     func makeTLSConfiguration() -> TLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
-        switch verification {
+        switch effectiveVerification {
         case .full: configuration.certificateVerification = .fullVerification
         case .noHostname: configuration.certificateVerification = .noHostnameVerification
         case .none: configuration.certificateVerification = .none

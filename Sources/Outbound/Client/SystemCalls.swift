@@ -31,6 +31,30 @@ enum SystemCalls {
         #endif
     }
 
+    static func fsync(_ descriptor: CInt) -> CInt {
+        #if canImport(Glibc)
+        Glibc.fsync(descriptor)
+        #else
+        Darwin.fsync(descriptor)
+        #endif
+    }
+
+    static func rename(_ from: String, _ to: String) -> CInt {
+        #if canImport(Glibc)
+        Glibc.rename(from, to)
+        #else
+        Darwin.rename(from, to)
+        #endif
+    }
+
+    static func unlink(_ path: String) -> CInt {
+        #if canImport(Glibc)
+        Glibc.unlink(path)
+        #else
+        Darwin.unlink(path)
+        #endif
+    }
+
     @discardableResult
     static func close(_ descriptor: CInt) -> CInt {
         #if canImport(Glibc)

@@ -6,7 +6,8 @@ import Foundation
 /// Rules: delivered recipients are done and never sent again; a permanent error fails the
 /// recipient; a transient error defers it. When some recipient is deferred and the entry has
 /// reached the schedule's maximum age, the deferred recipients fail too ("expired"). An entry
-/// with nobody left to try is complete, and its failed recipients go to the failure policy.
+/// with nobody left to try is complete. Recipients that fail go to the failure policy right after
+/// the attempt that failed them (``newlyFailed``), not when the entry completes.
 struct AttemptOutcome: Sendable {
     /// Retry or complete.
     enum Decision: Hashable, Sendable {
@@ -29,8 +30,11 @@ struct AttemptOutcome: Sendable {
     var deferred = 0
     var failed = 0
 
-    /// The recipients that failed for good (this attempt or earlier), for the report.
+    /// The recipients that failed for good (this attempt or earlier).
     var failedRecipients: [RecipientRecord] { recipients.filter { $0.state == .failed } }
+
+    /// The failed recipients no report has covered yet: reported right after this attempt.
+    var newlyFailed: [RecipientRecord] { recipients.filter { $0.state == .failed && !$0.reported } }
 
     /// Works out the outcome of an attempt on `entry`.
     /// - Parameters:

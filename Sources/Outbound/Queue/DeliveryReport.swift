@@ -2,7 +2,8 @@ import Foundation
 
 /// A delivery status notification (RFC 3464 style): `multipart/report` with a text part saying
 /// which recipients failed and why, a `message/delivery-status` part, and the original message's
-/// header section (`text/rfc822-headers`, never the body).
+/// header section (`text/rfc822-headers`, never the body). Addresses and diagnostics are written
+/// with control characters replaced, so a server's reply text cannot add lines or fields.
 struct DeliveryReport: Sendable {
     /// One recipient that failed.
     struct FailedRecipient: Sendable {
@@ -60,7 +61,7 @@ struct DeliveryReport: Sendable {
         line("Original sender: \(originalSender.bracketed)")
         line()
         for failure in failures {
-            line("<\(failure.address)>: \(failure.diagnostic)")
+            line("<\(failure.address.withoutControlCharacters)>: \(failure.diagnostic.withoutControlCharacters)")
         }
         line()
         line("--\(boundary)")
@@ -71,10 +72,10 @@ struct DeliveryReport: Sendable {
         line("Arrival-Date: \(Self.rfc5322Date(arrivalDate))")
         for failure in failures {
             line()
-            line("Final-Recipient: rfc822; \(failure.address)")
+            line("Final-Recipient: rfc822; \(failure.address.withoutControlCharacters)")
             line("Action: failed")
-            line("Status: \(failure.enhancedCode ?? "5.0.0")")
-            line("Diagnostic-Code: smtp; \(failure.diagnostic)")
+            line("Status: \((failure.enhancedCode ?? "5.0.0").withoutControlCharacters)")
+            line("Diagnostic-Code: smtp; \(failure.diagnostic.withoutControlCharacters)")
         }
         line()
         line("--\(boundary)")

@@ -6,16 +6,37 @@ extension DeliveryService {
     private struct SessionEnded: Error {}
 
     /// Delivers one batch over one connection and records every outcome.
+    ///
+    /// Entries whose message file cannot be opened are held first (``hold(_:problem:owner:)``);
+    /// no connection is made for them. A failed RSET gives the message back with the rest of the
+    /// batch, uncounted: nothing of it was sent. When recording an outcome ran into a database
+    /// error the batch stops and the rest is given back.
     func deliver(_ batch: [LeasedEntry], owner: String, stop: StopFlag) async {
+        var ready: [LeasedEntry] = []
+        for leased in batch {
+            do {
+                try await queue.spool.checkReadable(leased.entry.spoolName)
+                ready.append(leased)
+            } catch {
+                await hold(leased, problem: "\(error)", owner: owner)
+            }
+        }
+        // Entries with nobody left to send to only need their outcome finished (a report that
+        // could not be queued before, say): no connection for them.
+        for leased in ready where leased.openRecipients.isEmpty {
+            await record(leased, results: [:], owner: owner)
+        }
+        ready.removeAll { $0.openRecipients.isEmpty }
+        guard let first = ready.first else { return }
         // An entry's own relay, else the default; an unreadable relay never falls back to the default.
-        let relay = batch[0].entry.relay == nil ? configuration.defaultRelay : batch[0].entry.decodedRelay
+        let relay = first.entry.relay == nil ? configuration.defaultRelay : first.entry.decodedRelay
         guard let relay else {
-            let detail = batch[0].entry.relay == nil ? "no default relay configured" : "the entry's relay cannot be read"
+            let detail = first.entry.relay == nil ? "no default relay configured" : "the entry's relay cannot be read"
             let error = SMTPClientError(.connectionFailed, phase: .connect, isTransient: true, detail: detail)
-            for leased in batch { await finishAttempt(leased, results: Self.allFailed(leased, error), owner: owner) }
+            for leased in ready { await record(leased, results: Self.allFailed(leased, error), owner: owner) }
             return
         }
-        var waiting = batch[...]
+        var waiting = ready[...]
         var sessionOpened = false
         do {
             try await client.withSession(to: relay) { session in
@@ -23,29 +44,36 @@ extension DeliveryService {
                 while let leased = waiting.first, !stop.isSet {
                     waiting.removeFirst()
                     let open = leased.openRecipients
-                    guard !open.isEmpty else {
-                        await finishAttempt(leased, results: [:], owner: owner)
-                        continue
-                    }
                     let message = OutboundMessage(
                         sender: (try? SMTPAddress(leased.entry.sender)) ?? .null,
                         recipients: open.map { (try? SMTPAddress($0.address)) ?? .null },
                         body: .file(path: queue.spool.messagePath(leased.entry.spoolName)),
                         properties: MessageProperties(size: leased.entry.size, hasEightBitBytes: leased.entry.hasEightBitBytes)
                     )
+                    let result: TransactionResult
                     do throws(SMTPClientError) {
-                        let result = try await session.send(message)
-                        var results: [Int64: RecipientResult.Outcome] = [:]
-                        for (recipient, outcome) in zip(open, result.recipients) { results[recipient.id ?? -1] = outcome.outcome }
-                        await finishAttempt(leased, results: results, owner: owner)
+                        result = try await session.send(message)
                     } catch {
-                        await finishAttempt(leased, results: Self.allFailed(leased, error), owner: owner)
+                        if error.phase == .reset {
+                            // The session, not this message, failed: nothing of it was sent.
+                            waiting.insert(leased, at: waiting.startIndex)
+                            throw SessionEnded()
+                        }
+                        if error.code == .messageUnreadable, error.phase == .mail {
+                            // The file vanished since the check; nothing was sent and the session is fine.
+                            await hold(leased, problem: error.detail, owner: owner)
+                            continue
+                        }
+                        await record(leased, results: Self.allFailed(leased, error), owner: owner)
                         throw SessionEnded()
                     }
+                    var results: [Int64: RecipientResult.Outcome] = [:]
+                    for (recipient, outcome) in zip(open, result.recipients) { results[recipient.id ?? -1] = outcome.outcome }
+                    guard await record(leased, results: results, owner: owner) else { throw SessionEnded() }
                 }
             }
         } catch let error as SMTPClientError where !sessionOpened {
-            for leased in waiting { await finishAttempt(leased, results: Self.allFailed(leased, error), owner: owner) }
+            for leased in waiting { await record(leased, results: Self.allFailed(leased, error), owner: owner) }
             return
         } catch is SessionEnded {
         } catch {
@@ -54,6 +82,7 @@ extension DeliveryService {
         await giveBack(Array(waiting), owner: owner)
     }
 
+    /// Gives entries back without counting an attempt: due again at once.
     private func giveBack(_ entries: [LeasedEntry], owner: String) async {
         guard !entries.isEmpty else { return }
         do {
@@ -69,84 +98,33 @@ extension DeliveryService {
         return results
     }
 
-    /// Records an attempt: retry later, or complete (with a report for failed recipients).
-    func finishAttempt(_ leased: LeasedEntry, results: [Int64: RecipientResult.Outcome], owner: String) async {
-        var logger = self.logger
-        logger[metadataKey: "outbound.entry"] = "\(leased.id)"
-        if let queueID = leased.entry.originQueueId { logger[metadataKey: "mail.queue_id"] = "\(queueID)" }
+    /// Holds an entry whose message file is missing or unreadable: a local fault, not the
+    /// recipients'. Nothing is sent and nothing bounced; an attempt is counted and the entry is
+    /// due again after the retry schedule's delay, whatever its age, until the file is back or
+    /// the entry is dropped. Logged as critical (`outbound.alert=spool`) every time.
+    func hold(_ leased: LeasedEntry, problem: String, owner: String) async {
+        var logger = entryLogger(leased)
         let now = queue.clock.now().timeIntervalSince1970
         var random = SystemRandomNumberGenerator()
-        let outcome = AttemptOutcome(
-            entry: leased.entry, recipients: leased.recipients, results: results, now: now, schedule: configuration.retry, random: &random
-        )
-        metrics.record(outcome)
-        for recipient in outcome.recipients where results[recipient.id ?? -1] != nil && recipient.state != .delivered {
-            logger.info("recipient not delivered", metadata: [
-                "outbound.recipient": "\(recipient.address)", "outbound.state": "\(recipient.state.rawValue)",
-                "outbound.reply": "\(recipient.lastResponse ?? "")",
-            ])
-        }
+        let attempts = leased.entry.attempts + 1
+        let delay = configuration.retry.delay(afterAttempt: attempts, using: &random).seconds
+        logger[metadataKey: "outbound.alert"] = "spool"
+        logger.critical("message file missing or unreadable; entry held, nothing sent", metadata: [
+            "outbound.file": "\(queue.spool.messagePath(leased.entry.spoolName))", "error": "\(problem)",
+            "outbound.next_attempt_in": "\(AttemptOutcome.format(delay))",
+        ])
         do {
-            switch outcome.decision {
-            case .retry(let at):
-                try await queue.recordRetry(leased.id, outcome: outcome, nextAttemptAt: at, owner: owner)
-                logger.info("delivery deferred", metadata: [
-                    "outbound.delivered": "\(outcome.delivered)", "outbound.deferred": "\(outcome.deferred)",
-                    "outbound.failed": "\(outcome.failed)", "outbound.attempts": "\(outcome.attempts)",
-                    "outbound.next_attempt_in": "\(AttemptOutcome.format(at - now))",
-                ])
-            case .complete:
-                let report = try await makeReport(for: leased, failures: outcome.failedRecipients)
-                let reportID = try await queue.complete(leased, report: report, owner: owner)
-                logger.info("delivery complete", metadata: [
-                    "outbound.delivered": "\(outcome.recipients.filter { $0.state == .delivered }.count)",
-                    "outbound.failed": "\(outcome.failedRecipients.count)", "outbound.attempts": "\(outcome.attempts)",
-                    "outbound.report": "\(reportID.map { $0 > 0 ? "\($0)" : "none" } ?? "entry gone")",
-                ])
-                if let reportID, reportID > 0 { metrics.recordReportQueued() }
-            }
+            try await queue.hold(leased.id, attempts: attempts, until: now + delay, reason: "message file unreadable, held: \(problem)", owner: owner)
         } catch {
-            logger.error("cannot record delivery outcome", metadata: ["error": "\(error)"])
-            await giveBack([leased], owner: owner)
+            logger.error("cannot hold the entry", metadata: ["error": "\(error)"])
         }
     }
 
-    /// Spools a report on `failures` when the policy wants one.
-    private func makeReport(for leased: LeasedEntry, failures: [RecipientRecord]) async throws -> SpooledReport? {
-        let sender = (try? SMTPAddress(leased.entry.sender)) ?? .null
-        guard !failures.isEmpty else { return nil }
-        guard let recipient = configuration.failurePolicy.reportRecipient(sender: sender, isReport: leased.entry.isReport) else {
-            logger.warning("permanent failure not reported", metadata: [
-                "outbound.policy": "\(configuration.failurePolicy)",
-                "outbound.reason": "\(leased.entry.isReport ? "a report is never reported on" : sender.isNull ? "null sender" : "policy drop")",
-            ])
-            return nil
-        }
-        let headers = (try? await queue.spool.headerSection(of: leased.entry.spoolName)) ?? []
-        let report = DeliveryReport(
-            reportingName: configuration.client.heloName,
-            recipient: recipient,
-            originalSender: sender,
-            failures: failures.map {
-                DeliveryReport.FailedRecipient(address: $0.address, enhancedCode: $0.enhancedCode, diagnostic: $0.lastResponse ?? "failed")
-            },
-            arrivalDate: Date(timeIntervalSince1970: leased.entry.createdAt),
-            originalHeaders: headers,
-            originalQueueID: leased.entry.originQueueId,
-            boundary: "sekisho-report-\(UUID().uuidString.lowercased())",
-            date: queue.clock.now()
-        )
-        let stored = try await queue.spool.store(.bytes(report.message))
-        let request = EnqueueRequest(
-            sender: .null,
-            recipients: [recipient],
-            message: .bytes([]),
-            // Through the default relay as it is configured when the report goes out; without one,
-            // the way the original went.
-            relay: configuration.defaultRelay == nil ? leased.entry.decodedRelay : nil,
-            origin: "report",
-            originQueueID: leased.entry.originQueueId
-        )
-        return SpooledReport(request: request, spoolName: stored.name, properties: stored.properties)
+    /// The service's logger with the entry's id and the MTA's queue id.
+    func entryLogger(_ leased: LeasedEntry) -> Logger {
+        var logger = self.logger
+        logger[metadataKey: "outbound.entry"] = "\(leased.id)"
+        if let queueID = leased.entry.originQueueId { logger[metadataKey: "mail.queue_id"] = "\(queueID)" }
+        return logger
     }
 }

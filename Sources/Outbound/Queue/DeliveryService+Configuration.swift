@@ -19,7 +19,8 @@ public struct DeliveryServiceConfiguration: Sendable {
     /// How long a lease lasts before another runner may take the entry: 30 min (a running
     /// service never takes back its own lease; a restarted one releases them all).
     public var leaseDuration: Duration
-    /// Files in the spool no entry refers to are removed at start when older than this: 10 min.
+    /// Message files no entry refers to are moved to the spool's `quarantine/` at start (and
+    /// leftovers in `tmp/` removed) when older than this: 10 min.
     public var orphanAge: Duration
     /// Stop once the queue is empty (`sekisho queue run --until-empty`).
     public var stopsWhenEmpty: Bool

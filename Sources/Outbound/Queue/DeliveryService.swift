@@ -10,8 +10,8 @@ import Synchronization
 /// applies the ``PermanentFailurePolicy``.
 ///
 /// A swift-service-lifecycle `Service`. At start it takes the queue's runner lock (one service
-/// per database), releases every lease (entries a crashed runner held become due again) and
-/// removes orphaned spool files. Due entries are leased in batches that share a relay; each
+/// per database), releases every lease (entries a crashed runner held become due again), moves
+/// message files without an entry into the spool's `quarantine/` and removes stale `tmp/` files. Due entries are leased in batches that share a relay; each
 /// batch goes over one connection (RSET between messages), at most
 /// ``DeliveryServiceConfiguration/concurrency`` batches at once. On graceful shutdown no new
 /// batch starts, each running batch finishes its current message and gives the rest back.
@@ -58,9 +58,13 @@ public struct DeliveryService: Service, CustomStringConvertible {
         defer { lock.release() }
         let owner = UUID().uuidString.lowercased()
         let released = try await queue.releaseAllLeases()
-        let orphans = try await queue.removeOrphanedFiles(olderThan: configuration.orphanAge)
+        let orphans = try await queue.quarantineOrphanedFiles(olderThan: configuration.orphanAge)
+        for path in orphans.quarantined {
+            logger.warning("message file without a queue entry moved to quarantine", metadata: ["outbound.file": "\(path)"])
+        }
         logger.info("outbound delivery started", metadata: [
-            "outbound.released_leases": "\(released)", "outbound.removed_orphans": "\(orphans)",
+            "outbound.released_leases": "\(released)", "outbound.quarantined_orphans": "\(orphans.quarantined.count)",
+            "outbound.removed_temporary": "\(orphans.removedTemporary)",
             "outbound.concurrency": "\(configuration.concurrency)",
             "outbound.default_relay": "\(configuration.defaultRelay?.description ?? "none")",
             "outbound.failure_policy": "\(configuration.failurePolicy)",

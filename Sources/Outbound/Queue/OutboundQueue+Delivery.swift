@@ -12,8 +12,8 @@ struct LeasedEntry: Sendable {
     var openRecipients: [RecipientRecord] { recipients.filter { $0.state == .pending || $0.state == .deferred } }
 }
 
-/// A delivery report already in the spool, to be queued in the same transaction that removes the
-/// entry it reports on.
+/// A delivery report already in the spool, to be queued in the same transaction that marks its
+/// recipients reported (or removes the entry it reports on).
 struct SpooledReport: Sendable {
     var request: EnqueueRequest
     var spoolName: String
@@ -78,10 +78,12 @@ extension OutboundQueue {
         }
     }
 
-    /// Records an attempt whose entry is to be retried: recipient states, attempts, next time,
-    /// lease released. Returns `false` when the entry is gone or no longer leased by `owner`.
-    @discardableResult
-    func recordRetry(_ id: Int64, outcome: AttemptOutcome, nextAttemptAt: Double, owner: String) async throws -> Bool {
+    /// Step 1 of recording an attempt: every recipient's new state, the attempt count, the last
+    /// error and when the entry is due next, in one transaction of its own, so what was delivered
+    /// is saved whatever happens after. The lease stays until step 2 (``finishAttempt(_:report:reported:complete:owner:)``)
+    /// or ``backOff(_:until:reason:owner:)``. Returns `false` when the entry is gone or no longer
+    /// leased by `owner`.
+    func recordAttempt(_ id: Int64, outcome: AttemptOutcome, nextAttemptAt: Double, owner: String) async throws -> Bool {
         try await database.write { db in
             guard var entry = try EntryRecord.filter(key: id).filter(Column("lease_owner") == owner).fetchOne(db) else {
                 return false
@@ -90,53 +92,97 @@ extension OutboundQueue {
             entry.attempts = outcome.attempts
             entry.nextAttemptAt = nextAttemptAt
             entry.lastError = outcome.lastError ?? entry.lastError
-            entry.leaseOwner = nil
-            entry.leaseExpiresAt = nil
             try entry.update(db)
             return true
         }
     }
 
-    /// Removes a complete entry and, in the same transaction, queues its report (already in the
-    /// spool). Then removes the entry's message file. When the entry is gone or no longer leased by
-    /// `owner`, nothing changes, the report's file is removed, and the result is `nil`; otherwise
-    /// it is the report entry's id (or 0 without a report).
+    /// Step 2 of recording an attempt, in one transaction: queues the report on newly failed
+    /// recipients (its file already in the spool) and marks `reported` recipients as reported;
+    /// then removes the entry when it is `complete`, or releases the lease. The entry's message
+    /// file is removed after a complete entry's commit.
+    ///
+    /// When the entry is gone or no longer leased by `owner`, nothing changes, the report's file
+    /// is removed, and the result is `nil`; otherwise it is the report entry's id (0 without a
+    /// report). When the transaction fails the report's file is removed and the error thrown.
     @discardableResult
-    func complete(_ leased: LeasedEntry, report: SpooledReport?, owner: String) async throws -> Int64? {
+    func finishAttempt(_ leased: LeasedEntry, report: SpooledReport?, reported: [Int64], complete: Bool, owner: String) async throws -> Int64? {
         let now = clock.now().timeIntervalSince1970
         let id = leased.id
-        let reportID = try await database.write { db -> Int64? in
-            guard try EntryRecord.filter(key: id).filter(Column("lease_owner") == owner).fetchCount(db) == 1 else { return nil }
-            try EntryRecord.deleteOne(db, key: id)
-            guard let report else { return 0 }
-            return try Self.insert(report.request, spoolName: report.spoolName, properties: report.properties, isReport: true, now: now, in: db)
+        let reportID: Int64?
+        do {
+            reportID = try await database.write { db -> Int64? in
+                guard try EntryRecord.filter(key: id).filter(Column("lease_owner") == owner).fetchCount(db) == 1 else { return nil }
+                var reportID: Int64 = 0
+                if let report {
+                    reportID = try Self.insert(report.request, spoolName: report.spoolName, properties: report.properties, isReport: true, now: now, in: db)
+                }
+                if complete {
+                    try EntryRecord.deleteOne(db, key: id)
+                } else {
+                    try RecipientRecord.filter(keys: reported).updateAll(db, Column("reported").set(to: true))
+                    try EntryRecord.filter(key: id).updateAll(db, Column("lease_owner").set(to: nil), Column("lease_expires_at").set(to: nil))
+                }
+                return reportID
+            }
+        } catch {
+            if let report { await spool.remove(report.spoolName) }
+            throw error
         }
         guard let reportID else {
             if let report { await spool.remove(report.spoolName) }
             return nil
         }
-        await spool.remove(leased.entry.spoolName)
+        if complete { await spool.remove(leased.entry.spoolName) }
         if reportID > 0 { signal.notify() }
         return reportID
     }
 
-    /// Removes message files that no entry refers to, and leftovers in `tmp/`, older than `age`
-    /// (a crash between writing a file and committing its row, or between removing a row and
-    /// its file). Returns how many files were removed.
-    func removeOrphanedFiles(olderThan age: Duration) async throws -> Int {
+    /// After step 1 went through but step 2 failed: the entry is due no earlier than `until`,
+    /// its last error says why, and the lease is released (its recipients' states are saved, so
+    /// nobody is sent the message twice).
+    func backOff(_ id: Int64, until: Double, reason: String, owner: String) async throws {
+        try await database.write { db in
+            guard var entry = try EntryRecord.filter(key: id).filter(Column("lease_owner") == owner).fetchOne(db) else { return }
+            entry.nextAttemptAt = max(entry.nextAttemptAt, until)
+            entry.lastError = reason
+            entry.leaseOwner = nil
+            entry.leaseExpiresAt = nil
+            try entry.update(db)
+        }
+    }
+
+    /// Holds an entry whose message file cannot be read: `attempts` counted, due at `until`,
+    /// `reason` as last error, recipients unchanged, lease released.
+    func hold(_ id: Int64, attempts: Int, until: Double, reason: String, owner: String) async throws {
+        _ = try await database.write { db in
+            try EntryRecord.filter(key: id).filter(Column("lease_owner") == owner).updateAll(
+                db,
+                Column("attempts").set(to: attempts),
+                Column("next_attempt_at").set(to: until),
+                Column("last_error").set(to: reason),
+                Column("lease_owner").set(to: nil),
+                Column("lease_expires_at").set(to: nil)
+            )
+        }
+    }
+
+    /// Moves message files that no entry refers to into `quarantine/` (never deletes them: such a
+    /// file may be an acknowledged message whose row was lost), and removes leftovers in `tmp/`
+    /// (writes that never completed, so never acknowledged), both when older than `age`.
+    /// Returns the quarantined files' new paths and how many temporary files were removed.
+    func quarantineOrphanedFiles(olderThan age: Duration) async throws -> (quarantined: [String], removedTemporary: Int) {
         let stale = try await spool.staleFiles(olderThan: age)
         let referenced = try await database.read { db in
             Set(try String.fetchAll(db, sql: "SELECT spool_name FROM outbound_entry"))
         }
-        var removed = 0
+        var quarantined: [String] = []
         for name in stale.messages where !referenced.contains(name) {
-            await spool.remove(name)
-            removed += 1
+            quarantined.append(try await spool.quarantine(name))
         }
         for name in stale.temporary {
             await spool.removeTemporary(name)
-            removed += 1
         }
-        return removed
+        return (quarantined, stale.temporary.count)
     }
 }

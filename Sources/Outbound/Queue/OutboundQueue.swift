@@ -25,9 +25,14 @@ public final class OutboundQueue: Sendable {
     }
 
     /// Opens (creating when missing) the database and the spool directory.
-    /// - Throws: a GRDB `DatabaseError`, or ``MessageFileError`` for the spool.
+    /// - Throws: a GRDB `DatabaseError`, ``OutboundQueueError`` when the database cannot be made
+    ///   to commit with `synchronous = FULL`, or ``MessageFileError`` for the spool.
     public static func open(databasePath: String, spoolPath: String, clock: QueueClock = .system) async throws -> OutboundQueue {
-        let spool = SpoolDirectory(path: spoolPath)
+        try await open(databasePath: databasePath, spool: SpoolDirectory(path: spoolPath), clock: clock)
+    }
+
+    /// Opens the queue on a given spool (tests inject one whose system calls fail).
+    static func open(databasePath: String, spool: SpoolDirectory, clock: QueueClock) async throws -> OutboundQueue {
         try await spool.prepare()
         let database = try await NIOThreadPool.singleton.runIfActive { () throws -> DatabasePool in
             let directory = (databasePath as NSString).deletingLastPathComponent
@@ -36,10 +41,16 @@ public final class OutboundQueue: Sendable {
             }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = FULL")
-            }
             let pool = try DatabasePool(path: databasePath, configuration: configuration)
+            // Only the writer's setting matters for a commit, and DatabasePool sets NORMAL on the
+            // writer when it turns WAL on (after prepareDatabase), so FULL is set here, afterwards.
+            let synchronous = try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            }
+            guard synchronous == 2 else {
+                throw OutboundQueueError("the database did not accept synchronous = FULL (it reports \(synchronous ?? -1))")
+            }
             try QueueSchema.migrator.migrate(pool)
             return pool
         }
@@ -154,9 +165,10 @@ public final class OutboundQueue: Sendable {
         }
     }
 
-    /// The database's `journal_mode` and `synchronous` settings (`wal`, 2 = FULL), for checks.
+    /// The `journal_mode` and `synchronous` settings (`wal`, 2 = FULL) of the connection that
+    /// commits (the writer; readers never commit, so theirs would prove nothing), for checks.
     public func durabilitySettings() async throws -> (journalMode: String, synchronous: Int) {
-        try await database.read { db in
+        try await database.writeWithoutTransaction { db in
             let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
             let synchronous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
             return (mode, synchronous)

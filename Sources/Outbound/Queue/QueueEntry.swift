@@ -38,7 +38,8 @@ public struct QueueEntry: Hashable, Sendable, Codable {
     public var lastError: String?
     /// Until when a delivery service holds it, when it is being delivered.
     public var leasedUntil: Date?
-    /// The size of the message file in bytes (plus line-end allowance; as declared with SIZE=).
+    /// The message's size as declared with `SIZE=` (RFC 1870: CRLF line ends, no dot-stuffing;
+    /// ``MessageProperties/size``).
     public var size: Int
 }
 

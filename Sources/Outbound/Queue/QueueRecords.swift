@@ -56,6 +56,9 @@ struct RecipientRecord: Codable, Sendable, FetchableRecord, MutablePersistableRe
     var lastResponse: String?
     var enhancedCode: String?
     var updatedAt: Double?
+    /// Whether a failure report (or the policy's decision not to send one) has covered this
+    /// recipient's permanent failure, so it is reported once, right after the attempt that failed it.
+    var reported = false
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -94,6 +97,11 @@ enum QueueSchema {
                 table.column("last_response", .text)
                 table.column("enhanced_code", .text)
                 table.column("updated_at", .double)
+            }
+        }
+        migrator.registerMigration("v2-reported") { db in
+            try db.alter(table: RecipientRecord.databaseTableName) { table in
+                table.add(column: "reported", .boolean).notNull().defaults(to: false)
             }
         }
         return migrator

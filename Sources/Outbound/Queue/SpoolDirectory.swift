@@ -9,18 +9,26 @@ import Darwin
 #endif
 
 /// The directory that holds queued messages, one file each: `msg/<uuid>.eml`, written through
-/// `tmp/` so a file in `msg/` is always complete.
+/// `tmp/` so a file in `msg/` is always complete. `quarantine/` holds message files no entry
+/// refers to, moved there (never deleted) when a delivery service starts.
 ///
-/// ``store(_:)`` makes the file durable before it returns: the bytes are written to `tmp/`,
-/// `fsync`ed, renamed into `msg/`, and `msg/` itself is `fsync`ed so the rename survives a crash.
-/// All file work runs on NIO's blocking-I/O thread pool.
+/// ``store(_:chunkSize:)`` makes the file durable before it returns: the bytes are written to
+/// `tmp/`, `fsync`ed, renamed into `msg/`, and `msg/` itself is `fsync`ed so the rename survives a
+/// crash. All file work runs on NIO's blocking-I/O thread pool.
 public struct SpoolDirectory: Sendable {
     /// The spool's root.
     public let path: String
+    let fileOperations: SpoolFileOperations
 
     /// Uses `path` (created by ``prepare()``).
     public init(path: String) {
+        self.init(path: path, fileOperations: .posix)
+    }
+
+    /// Uses `path` with the given system calls (tests inject failures).
+    init(path: String, fileOperations: SpoolFileOperations) {
         self.path = path
+        self.fileOperations = fileOperations
     }
 
     /// What to store.
@@ -31,51 +39,67 @@ public struct SpoolDirectory: Sendable {
         case file(String)
     }
 
-    /// Creates `tmp/` and `msg/` (mode 0700) when missing.
+    /// Creates `tmp/`, `msg/` and `quarantine/` (mode 0700) when missing.
     /// - Throws: ``MessageFileError``.
     public func prepare() async throws {
         let root = path
+        let operations = fileOperations
         try await NIOThreadPool.singleton.runIfActive {
-            for directory in [root, "\(root)/tmp", "\(root)/msg"] {
+            for directory in [root, "\(root)/tmp", "\(root)/msg", "\(root)/quarantine"] {
                 if mkdir(directory, 0o700) != 0, errno != EEXIST {
                     throw MessageFileError(path: directory, operation: "mkdir", errno: errno)
                 }
             }
-            try Self.syncDirectory(root)
+            try Self.syncDirectory(root, operations)
         }
     }
 
     /// The path of a stored message.
     public func messagePath(_ name: String) -> String { "\(path)/msg/\(name)" }
 
+    /// The path a message file is moved to by ``quarantine(_:)``.
+    public func quarantinePath(_ name: String) -> String { "\(path)/quarantine/\(name)" }
+
     /// Stores a message durably and returns its name and properties (size, 8-bit content).
-    /// - Throws: ``MessageFileError``; nothing is left in `msg/` then.
+    /// - Throws: ``MessageFileError``; nothing is left in `tmp/` or `msg/` then.
     public func store(_ source: Source, chunkSize: Int = 256 * 1024) async throws -> (name: String, properties: MessageProperties) {
         let name = UUID().uuidString.lowercased() + ".eml"
         let temporary = "\(path)/tmp/\(name)"
         let final = messagePath(name)
         let directory = "\(path)/msg"
+        let operations = fileOperations
         let properties = try await NIOThreadPool.singleton.runIfActive { () throws -> MessageProperties in
-            let output = SystemCalls.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            // -1 once closed, so a failure after the close never closes it (or a reused number) again.
+            var output = operations.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard output >= 0 else { throw MessageFileError(path: temporary, operation: "open", errno: errno) }
             var scanner = MessageScanner()
+            var renamed = false
             do {
                 switch source {
                 case .bytes(let bytes):
                     try bytes.withUnsafeBytes { buffer in
                         scanner.scan(buffer)
-                        try Self.writeAll(output, buffer, path: temporary)
+                        try Self.writeAll(output, buffer, path: temporary, operations)
                     }
                 case .file(let input):
-                    try Self.copy(from: input, to: output, outputPath: temporary, chunkSize: chunkSize, scanner: &scanner)
+                    try Self.copy(from: input, to: output, outputPath: temporary, chunkSize: chunkSize, scanner: &scanner, operations)
                 }
-                guard fsync(output) == 0 else { throw MessageFileError(path: temporary, operation: "fsync", errno: errno) }
-                SystemCalls.close(output)
-                guard rename(temporary, final) == 0 else { throw MessageFileError(path: final, operation: "rename", errno: errno) }
-                try Self.syncDirectory(directory)
+                guard operations.fsync(output) == 0 else { throw MessageFileError(path: temporary, operation: "fsync", errno: errno) }
+                let closed = operations.close(output)
+                output = -1
+                guard closed == 0 else { throw MessageFileError(path: temporary, operation: "close", errno: errno) }
+                guard operations.rename(temporary, final) == 0 else { throw MessageFileError(path: final, operation: "rename", errno: errno) }
+                renamed = true
+                try Self.syncDirectory(directory, operations)
             } catch {
-                SystemCalls.close(output)
-                unlink(temporary)
+                if output >= 0 { _ = operations.close(output) }
+                if renamed {
+                    // The caller is told the message was not stored: it must not stay in msg/.
+                    _ = operations.unlink(final)
+                    try? Self.syncDirectory(directory, operations)
+                } else {
+                    _ = operations.unlink(temporary)
+                }
                 throw error
             }
             return scanner.properties
@@ -83,10 +107,43 @@ public struct SpoolDirectory: Sendable {
         return (name, properties)
     }
 
+    /// Checks that a stored message can be opened for reading (before a session is opened for it).
+    /// - Throws: ``MessageFileError`` (`ENOENT` when it is missing).
+    func checkReadable(_ name: String) async throws {
+        let file = messagePath(name)
+        let operations = fileOperations
+        try await NIOThreadPool.singleton.runIfActive {
+            let descriptor = operations.open(file, O_RDONLY | O_CLOEXEC, 0)
+            guard descriptor >= 0 else { throw MessageFileError(path: file, operation: "open", errno: errno) }
+            var status = stat()
+            let result = fstat(descriptor, &status)
+            let code = errno
+            _ = operations.close(descriptor)
+            guard result == 0 else { throw MessageFileError(path: file, operation: "fstat", errno: code) }
+            guard status.st_mode & S_IFMT == S_IFREG else { throw MessageFileError(path: file, operation: "open", errno: EISDIR) }
+        }
+    }
+
+    /// Moves a message file from `msg/` into `quarantine/` (durably) and returns its new path.
+    /// - Throws: ``MessageFileError``.
+    func quarantine(_ name: String) async throws -> String {
+        let source = messagePath(name)
+        let target = quarantinePath(name)
+        let root = path
+        let operations = fileOperations
+        try await NIOThreadPool.singleton.runIfActive {
+            guard operations.rename(source, target) == 0 else { throw MessageFileError(path: source, operation: "rename", errno: errno) }
+            try Self.syncDirectory("\(root)/quarantine", operations)
+            try Self.syncDirectory("\(root)/msg", operations)
+        }
+        return target
+    }
+
     /// Removes a stored message (a missing file is fine).
     public func remove(_ name: String) async {
         let file = messagePath(name)
-        _ = try? await NIOThreadPool.singleton.runIfActive { unlink(file) }
+        let operations = fileOperations
+        _ = try? await NIOThreadPool.singleton.runIfActive { operations.unlink(file) }
     }
 
     /// Reads the message's header section (up to the first empty line, at most `limit` bytes).
@@ -128,7 +185,8 @@ public struct SpoolDirectory: Sendable {
     /// Removes a file from `tmp/`.
     func removeTemporary(_ name: String) async {
         let file = "\(path)/tmp/\(name)"
-        _ = try? await NIOThreadPool.singleton.runIfActive { unlink(file) }
+        let operations = fileOperations
+        _ = try? await NIOThreadPool.singleton.runIfActive { operations.unlink(file) }
     }
 
     private static func endOfHeaders(_ bytes: [UInt8]) -> Int? {
@@ -144,14 +202,21 @@ public struct SpoolDirectory: Sendable {
         return nil
     }
 
-    private static func copy(from input: String, to output: CInt, outputPath: String, chunkSize: Int, scanner: inout MessageScanner) throws {
-        let source = SystemCalls.open(input, O_RDONLY | O_CLOEXEC)
+    private static func copy(
+        from input: String,
+        to output: CInt,
+        outputPath: String,
+        chunkSize: Int,
+        scanner: inout MessageScanner,
+        _ operations: SpoolFileOperations
+    ) throws {
+        let source = operations.open(input, O_RDONLY | O_CLOEXEC, 0)
         guard source >= 0 else { throw MessageFileError(path: input, operation: "open", errno: errno) }
-        defer { SystemCalls.close(source) }
+        defer { _ = operations.close(source) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            let count = SystemCalls.read(source, buffer.baseAddress, chunkSize)
+            let count = operations.read(source, buffer.baseAddress, chunkSize)
             if count < 0 {
                 if errno == EINTR { continue }
                 throw MessageFileError(path: input, operation: "read", errno: errno)
@@ -159,14 +224,14 @@ public struct SpoolDirectory: Sendable {
             if count == 0 { return }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             scanner.scan(chunk)
-            try writeAll(output, chunk, path: outputPath)
+            try writeAll(output, chunk, path: outputPath, operations)
         }
     }
 
-    private static func writeAll(_ descriptor: CInt, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    private static func writeAll(_ descriptor: CInt, _ bytes: UnsafeRawBufferPointer, path: String, _ operations: SpoolFileOperations) throws {
         var offset = 0
         while offset < bytes.count {
-            let written = SystemCalls.write(descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+            let written = operations.write(descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw MessageFileError(path: path, operation: "write", errno: errno)
@@ -176,10 +241,10 @@ public struct SpoolDirectory: Sendable {
     }
 
     /// `fsync` on a directory makes the names in it (a rename, a new file) durable.
-    static func syncDirectory(_ directory: String) throws {
-        let descriptor = SystemCalls.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    static func syncDirectory(_ directory: String, _ operations: SpoolFileOperations) throws {
+        let descriptor = operations.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
         guard descriptor >= 0 else { throw MessageFileError(path: directory, operation: "open", errno: errno) }
-        defer { SystemCalls.close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw MessageFileError(path: directory, operation: "fsync", errno: errno) }
+        defer { _ = operations.close(descriptor) }
+        guard operations.fsync(descriptor) == 0 else { throw MessageFileError(path: directory, operation: "fsync", errno: errno) }
     }
 }

@@ -1,9 +1,11 @@
 /// Why the client could not deliver to a recipient, or could not go on with a session.
 ///
 /// It carries the server's reply when there was one, and says whether trying again later may
-/// help (``isTransient``): a 4xx reply, a timeout, a lost connection, TLS or authentication that
-/// could not be set up are transient; a 5xx reply, or a message the server cannot take (too big,
-/// 8-bit content or a non-ASCII address without the extension) is permanent.
+/// help (``isTransient``): a 4xx reply, a refusal of the whole session (a 4xx or 5xx greeting,
+/// EHLO/HELO or RSET reply), a timeout, a lost connection, TLS or authentication that could not
+/// be set up are transient; a 5xx reply to MAIL, RCPT, DATA or the message, or a message the
+/// server cannot take (too big, 8-bit content or a non-ASCII address without the extension) is
+/// permanent.
 public struct SMTPClientError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -15,6 +17,7 @@ public struct SMTPClientError: Error, Hashable, Sendable, CustomStringConvertibl
             case rejected = "rejected"
             case tlsUnavailable = "TLS unavailable"
             case tlsFailed = "TLS failed"
+            case tlsConfiguration = "TLS configuration invalid"
             case authenticationUnavailable = "authentication unavailable"
             case authenticationRequiresTLS = "authentication requires TLS"
             case authenticationFailed = "authentication failed"
@@ -42,6 +45,9 @@ public struct SMTPClientError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let tlsUnavailable = Code(.tlsUnavailable)
         /// The TLS handshake failed (certificate verification, protocol mismatch).
         public static let tlsFailed = Code(.tlsFailed)
+        /// TLS cannot be set up with the relay's settings (the trust roots cannot be read); no
+        /// connection is made. Transient: a configuration problem should not bounce mail.
+        public static let tlsConfiguration = Code(.tlsConfiguration)
         /// Credentials are configured but the server offers no mechanism the client knows (PLAIN, LOGIN).
         public static let authenticationUnavailable = Code(.authenticationUnavailable)
         /// Credentials are configured, the session is not encrypted, and plaintext AUTH is not allowed.
@@ -85,6 +91,13 @@ public struct SMTPClientError: Error, Hashable, Sendable, CustomStringConvertibl
         SMTPClientError(.rejected, phase: phase, response: response, isTransient: response.isTransientFailure)
     }
 
+    /// A refusal of the session as a whole (the greeting, EHLO/HELO, RSET): transient whatever
+    /// the code, because it says nothing about the message or its recipients (Postfix's
+    /// `smtp_skip_5xx_greeting`). The reply is kept.
+    public static func refusedSession(_ response: SMTPResponse, in phase: SMTPPhase) -> SMTPClientError {
+        SMTPClientError(.rejected, phase: phase, response: response, isTransient: true, detail: "session refused")
+    }
+
     /// An unexpected reply: transient, the session cannot go on.
     public static func unexpected(_ response: SMTPResponse, in phase: SMTPPhase, expected: String) -> SMTPClientError {
         SMTPClientError(.protocolViolation, phase: phase, response: response, isTransient: true, detail: "expected \(expected)")
@@ -101,7 +114,7 @@ public struct SMTPClientError: Error, Hashable, Sendable, CustomStringConvertibl
         case .connectionFailed: return .noAnswer
         case .connectionClosed, .timeout: return .badConnection
         case .protocolViolation: return .protocolError
-        case .tlsUnavailable, .tlsFailed, .authenticationUnavailable, .authenticationRequiresTLS, .authenticationFailed:
+        case .tlsUnavailable, .tlsFailed, .tlsConfiguration, .authenticationUnavailable, .authenticationRequiresTLS, .authenticationFailed:
             return .securityTransient
         case .messageTooLarge: return .messageTooBig
         case .eightBitUnsupported: return .conversionNotSupported
@@ -110,11 +123,12 @@ public struct SMTPClientError: Error, Hashable, Sendable, CustomStringConvertibl
         }
     }
 
-    /// `rejected in RCPT TO: 550 5.1.1 <x@example.org>: Recipient address rejected`.
+    /// `rejected in RCPT TO: 550 5.1.1 <x@example.org>: Recipient address rejected`, on one line
+    /// (control characters replaced: it goes to `queue list` and delivery reports).
     public var description: String {
         var out = "\(code) in \(phase)"
         if let response { out += ": \(response)" }
         if !detail.isEmpty { out += response == nil ? ": \(detail)" : " (\(detail))" }
-        return out
+        return out.withoutControlCharacters
     }
 }

@@ -4,6 +4,10 @@ import Foundation
 /// the server refuses EHLO), STARTTLS as the ``StartTLSMode`` asks, EHLO again over TLS, then AUTH
 /// PLAIN or LOGIN when credentials are configured.
 ///
+/// A refusal of the greeting, EHLO/HELO or EHLO after TLS fails the session transiently whatever
+/// its code (``SMTPClientError/refusedSession(_:in:)``): it is about this server now, not about the
+/// recipients.
+///
 /// Pure: feed it each reply (and ``tlsEstablished()`` once the shell has done the handshake), and
 /// carry out the ``Action`` it returns. It never touches a socket.
 public struct SMTPHandshakeStateMachine: Sendable {
@@ -65,7 +69,7 @@ public struct SMTPHandshakeStateMachine: Sendable {
         switch state {
         case .greeting:
             guard response.code == 220 else {
-                return fail(response.code >= 400 ? .rejected(response, in: .greeting) : .unexpected(response, in: .greeting, expected: "220"))
+                return fail(response.code >= 400 ? .refusedSession(response, in: .greeting) : .unexpected(response, in: .greeting, expected: "220"))
             }
             state = .ehlo(encrypted: false)
             return .send(.ehlo(heloName))
@@ -76,11 +80,11 @@ public struct SMTPHandshakeStateMachine: Sendable {
                 state = .helo
                 return .send(.helo(heloName))
             }
-            return fail(response.code >= 400 ? .rejected(response, in: .hello) : .unexpected(response, in: .hello, expected: "250"))
+            return fail(response.code >= 400 ? .refusedSession(response, in: .hello) : .unexpected(response, in: .hello, expected: "250"))
 
         case .helo:
             guard response.code == 250 else {
-                return fail(response.code >= 400 ? .rejected(response, in: .hello) : .unexpected(response, in: .hello, expected: "250"))
+                return fail(response.code >= 400 ? .refusedSession(response, in: .hello) : .unexpected(response, in: .hello, expected: "250"))
             }
             return afterHello(.none)
 

@@ -49,8 +49,11 @@ public struct SMTPTimeouts: Hashable, Sendable {
     public var connect: Duration = .seconds(30)
     /// Initial 220 greeting: 5 min.
     public var greeting: Duration = .minutes(5)
-    /// EHLO, STARTTLS, AUTH, RSET, QUIT and the TLS handshake: 5 min.
+    /// EHLO, STARTTLS, AUTH, RSET and the TLS handshake: 5 min.
     public var command: Duration = .minutes(5)
+    /// QUIT's reply: 5 s. The session's work is done by then, so the client does not wait long
+    /// for a courtesy reply (RFC 5321 leaves QUIT's wait open; Postfix does not wait either).
+    public var quit: Duration = .seconds(5)
     /// MAIL FROM: 5 min.
     public var mail: Duration = .minutes(5)
     /// Each RCPT TO: 5 min.
@@ -65,11 +68,12 @@ public struct SMTPTimeouts: Hashable, Sendable {
     /// The RFC defaults.
     public init() {}
 
-    /// Every phase with the same limit (tests).
+    /// Every phase with the same limit (tests), QUIT with at most 5 s.
     public init(all: Duration) {
         connect = all
         greeting = all
         command = all
+        quit = min(all, .seconds(5))
         mail = all
         recipient = all
         dataInitiation = all
@@ -82,7 +86,8 @@ public struct SMTPTimeouts: Hashable, Sendable {
         switch phase {
         case .connect: connect
         case .greeting: greeting
-        case .hello, .startTLS, .authentication, .reset, .quit: command
+        case .hello, .startTLS, .authentication, .reset: command
+        case .quit: quit
         case .mail: mail
         case .recipient: recipient
         case .dataCommand: dataInitiation

@@ -54,15 +54,36 @@ public struct SMTPResponse: Hashable, Sendable, Codable, CustomStringConvertible
     /// 5xx.
     public var isPermanentFailure: Bool { category == .permanentNegative }
 
-    /// The lines joined by a space: `rejected by policy (see https://…)`.
-    public var text: String { lines.joined(separator: " ") }
+    /// The lines joined by a space: `rejected by policy (see https://…)`. Control characters are
+    /// replaced (see ``SMTPResponseParser``), also in a response made up by hand.
+    public var text: String { lines.map(\.withoutControlCharacters).joined(separator: " ") }
 
-    /// `550 5.1.1 <x@example.org>: rejected`; several lines are joined with ` / `.
+    /// `550 5.1.1 <x@example.org>: rejected`; several lines are joined with ` / `; control
+    /// characters are replaced.
     public var description: String {
         var out = String(code)
         if let enhancedCode { out += " \(enhancedCode)" }
-        let joined = lines.joined(separator: " / ")
+        let joined = lines.map(\.withoutControlCharacters).joined(separator: " / ")
         if !joined.isEmpty { out += " " + joined }
         return out
+    }
+}
+
+extension String {
+    /// The text with a tab as a space and every other control character (below U+0020, and DEL)
+    /// as `?`: safe to put in one line of a log, a listing or a report header.
+    var withoutControlCharacters: String {
+        guard unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return self }
+        var out = String.UnicodeScalarView()
+        for scalar in unicodeScalars {
+            if scalar == "\t" {
+                out.append(" ")
+            } else if scalar.value < 0x20 || scalar.value == 0x7F {
+                out.append("?")
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
     }
 }

@@ -1,25 +1,17 @@
 import NIOCore
 
-/// A reply as it comes out of the channel pipeline, with whether more bytes were already waiting
-/// behind it. After `220` to STARTTLS nothing may follow in plaintext (a response-injection attack,
-/// cf. CVE-2011-0411), so the session refuses to go on when ``hadBytesBehind`` is set there.
-struct SMTPInboundResponse: Sendable {
-    var response: SMTPResponse
-    var hadBytesBehind: Bool
-}
-
-/// The NIO decoder around ``SMTPResponseParser``.
+/// The NIO decoder around ``SMTPResponseParser``. What may reach it after STARTTLS is checked
+/// before it, by ``StartTLSGuard``.
 struct SMTPResponseDecoder: NIOSingleStepByteToMessageDecoder {
-    typealias InboundOut = SMTPInboundResponse
+    typealias InboundOut = SMTPResponse
 
     private var parser = SMTPResponseParser()
 
-    mutating func decode(buffer: inout ByteBuffer) throws -> SMTPInboundResponse? {
-        guard let response = try parser.parse(&buffer) else { return nil }
-        return SMTPInboundResponse(response: response, hadBytesBehind: buffer.readableBytes > 0)
+    mutating func decode(buffer: inout ByteBuffer) throws -> SMTPResponse? {
+        try parser.parse(&buffer)
     }
 
-    mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> SMTPInboundResponse? {
+    mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> SMTPResponse? {
         try decode(buffer: &buffer)
     }
 }

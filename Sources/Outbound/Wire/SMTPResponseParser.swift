@@ -5,7 +5,9 @@ import NIOCore
 /// Pure and incremental: feed it whatever arrived and it returns each complete reply once its last
 /// line (`250 …`, code followed by a space or nothing) is in. Lines end in CRLF; a bare LF is
 /// accepted too. Every line of a reply must carry the same code; a line that does not start with
-/// three digits, or a reply longer than the limits, is a ``SMTPResponseError``.
+/// three digits, or a reply longer than the limits, is a ``SMTPResponseError``. Control characters
+/// in a line's text (a bare CR, NUL, ESC, DEL…) are replaced, so no reply text can inject lines or
+/// fields where it is shown (logs, `queue list`, delivery reports).
 public struct SMTPResponseParser: Sendable {
     /// The longest line accepted, without its line end (RFC 5321 allows 512; servers send more).
     public let maximumLineLength: Int
@@ -66,7 +68,7 @@ public struct SMTPResponseParser: Sendable {
         } else {
             throw SMTPResponseError(.malformedLine, "no space or '-' after the code: \(Self.printable(line))")
         }
-        rawLines.append(line.count > 4 ? String(decoding: line[4...], as: UTF8.self) : "")
+        rawLines.append(line.count > 4 ? Self.text(of: line[4...]) : "")
         guard rawLines.count <= maximumLines else {
             throw SMTPResponseError(.tooManyLines, "a reply has more than \(maximumLines) lines")
         }
@@ -97,6 +99,19 @@ public struct SMTPResponseParser: Sendable {
         let token = line.prefix { $0 != " " }
         guard let code = EnhancedStatusCode(token), code.statusClass == replyClass else { return nil }
         return (code, token.count + (token.count < line.count ? 1 : 0))
+    }
+
+    /// A line's text with control characters replaced: a server's text ends up in logs, in
+    /// `queue list` and in delivery reports, where a bare CR or another control character could
+    /// start a new line or header field. A tab becomes a space, every other byte below 0x20 and
+    /// DEL becomes `?`.
+    static func text(of bytes: ArraySlice<UInt8>) -> String {
+        guard bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return String(decoding: bytes, as: UTF8.self) }
+        let cleaned = bytes.map { byte -> UInt8 in
+            if byte == UInt8(ascii: "\t") { return UInt8(ascii: " ") }
+            return byte < 0x20 || byte == 0x7F ? UInt8(ascii: "?") : byte
+        }
+        return String(decoding: cleaned, as: UTF8.self)
     }
 
     private static func printable(_ line: [UInt8]) -> String {
