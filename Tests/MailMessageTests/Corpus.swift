@@ -4,10 +4,20 @@ import TestSupport
 /// The shared test corpus (`../shared/corpus`): 48 stored messages and the facts a correct
 /// parser must extract (`manifest.json`).
 enum Corpus {
-    static var directory: URL {
+    /// `SEKISHO_CORPUS` if set; else `shared/corpus` beside the checkout or beside any folder
+    /// above it (a clean clone may live deeper); else the workspace's `/work/shared/corpus`.
+    static let directory: URL = {
         if let dir = ProcessInfo.processInfo.environment["SEKISHO_CORPUS"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
-        return TestEnvironment.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus")
-    }
+        var candidates = [URL]()
+        var folder = TestEnvironment.packageRoot
+        while folder.path != "/" {
+            folder.deleteLastPathComponent()
+            candidates.append(folder.appendingPathComponent("shared/corpus"))
+        }
+        candidates.append(URL(fileURLWithPath: "/work/shared/corpus"))
+        let found = candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("manifest.json").path) }
+        return found ?? candidates[0]
+    }()
 
     nonisolated(unsafe) static let manifest: [[String: Any]] = {
         guard let data = try? Data(contentsOf: directory.appendingPathComponent("manifest.json")),
