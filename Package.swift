@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Milter", targets: ["Milter"]),
         .library(name: "MailMessage", targets: ["MailMessage"]),
         .library(name: "Outbound", targets: ["Outbound"]),
+        .library(name: "Policy", targets: ["Policy"]),
         .executable(name: "sekishod", targets: ["sekishod"]),
         .executable(name: "sekisho", targets: ["sekisho"]),
         .executable(name: "example-milter", targets: ["example-milter"]),
@@ -63,6 +64,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The policy: address tables with SaMMA's precedence, networks, direction, rules decided
+        // per recipient. Pure: no sockets, no MIME.
+        .target(
+            name: "Policy",
+            swiftSettings: strictSettings
+        ),
         // The gateway's composition root: typed configuration and buildServices(configuration:logger:).
         .target(
             name: "Daemon",
@@ -90,6 +97,7 @@ let package = Package(
                 "Milter",
                 "MailMessage",
                 "Outbound",
+                "Policy",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -168,6 +176,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PolicyTests",
+            dependencies: ["Policy"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -15,6 +15,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks.",
-        subcommands: [BenchMilterCommand.self, BenchConnectionsCommand.self, BenchMIMECommand.self]
+        subcommands: [BenchMilterCommand.self, BenchConnectionsCommand.self, BenchMIMECommand.self, BenchRulesCommand.self]
     )
 }
