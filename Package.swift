@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // The Milter protocol: wire codec, pure session state machine, async server and MTA-side client.
@@ -75,6 +76,8 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Milter",
+                "Policy",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -98,6 +101,7 @@ let package = Package(
                 "MailMessage",
                 "Outbound",
                 "Policy",
+                "Daemon",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -202,6 +206,7 @@ let package = Package(
             name: "DaemonTests",
             dependencies: [
                 "Daemon",
+                "Policy",
                 "Milter",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),

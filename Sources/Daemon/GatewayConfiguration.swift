@@ -1,9 +1,9 @@
 import Milter
+import Policy
 
-/// The gateway's settings, with the embedded defaults `swift run sekishod` uses.
-///
-/// This is the start of the typed configuration (docs/configuration.md); the policy file, rules
-/// and filters arrive with the gateway issue.
+/// The gateway's settings, with the embedded defaults `swift run sekishod` uses. This struct is
+/// the one place defaults live; ``ConfigurationLoader`` fills it from the policy file
+/// (docs/configuration.md, etc/sekisho.yaml).
 public struct GatewayConfiguration: Sendable {
     /// Milter sockets the MTA connects to.
     public var milterListeners: [MilterSocketAddress]
@@ -11,6 +11,29 @@ public struct GatewayConfiguration: Sendable {
     public var stateDirectory: String
     /// What to answer when the gateway cannot do its job (tempfail keeps the mail at the MTA).
     public var failureVerdict: MilterVerdict
+    /// The web listener (`HOST:PORT`) for /healthz and /metrics; `nil` turns it off.
+    public var webListen: String? = "127.0.0.1:8899"
+    /// Where state lives: `sqlite:PATH` (default) or `postgres://…`.
+    public var storage = "sqlite:./var/sekisho.sqlite"
+    /// The global failure action; filters default to it.
+    public var onError = FailureAction.tempfail {
+        didSet { failureVerdict = onError.verdict }
+    }
+    /// Internal domains and networks.
+    public var internalScope = InternalSettings()
+    /// Named lookup tables.
+    public var tables = [String: AddressTable<Void>]()
+    /// The rules, in order.
+    public var rules = [Rule]()
+    /// Per-filter settings.
+    public var filters = [String: FilterSettings]()
+    /// Logging.
+    public var logging = LoggingSettings()
+    /// Metrics.
+    public var metrics = MetricsSettings()
+
+    /// A filter's time limit unless its settings say otherwise.
+    public static let defaultFilterTimeout = Duration.seconds(60)
 
     public init(
         milterListeners: [MilterSocketAddress] = [.inet(host: "127.0.0.1", port: 10029)],
@@ -22,6 +45,22 @@ public struct GatewayConfiguration: Sendable {
         self.failureVerdict = failureVerdict
     }
 
+    /// Settings for a filter (its own, or the defaults with the global failure action).
+    public func settings(forFilter name: String) -> FilterSettings {
+        filters[name] ?? FilterSettings(onError: onError, timeout: Self.defaultFilterTimeout)
+    }
+
     /// The embedded defaults: milter on inet:10029@127.0.0.1, state under ./var, tempfail on failure.
     public static let embeddedDefaults = GatewayConfiguration()
+}
+
+extension FailureAction {
+    /// The milter verdict for this action.
+    public var verdict: MilterVerdict {
+        switch self {
+        case .tempfail: .tempfail
+        case .accept: .accept
+        case .reject: .reject
+        }
+    }
 }

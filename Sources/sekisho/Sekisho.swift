@@ -5,8 +5,8 @@ import ArgumentParser
 struct Sekisho: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sekisho",
-        abstract: "Sekisho mail gateway tool: test milters, inspect messages, manage the outbound queue, run benchmarks.",
-        subcommands: [MilterTestCommand.self, InspectCommand.self, QueueCommand.self, BenchCommand.self]
+        abstract: "Sekisho mail gateway tool: check the policy, test milters, inspect messages, manage the outbound queue, run benchmarks.",
+        subcommands: [MilterTestCommand.self, CheckConfigCommand.self, InspectCommand.self, QueueCommand.self, BenchCommand.self]
     )
 }
 
