@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import Milter
 import Policy
 
 /// `sekisho check-config [FILE]`: reads the policy file as sekishod would and reports the first

@@ -1,0 +1,49 @@
+import MailMessage
+import Policy
+
+/// What the policy would do with one message — per recipient the direction, the rules that
+/// matched, the actions, and the messages the gateway would deliver — without side effects.
+/// `sekisho simulate` prints it; the gateway logs the same decisions.
+public struct PolicySimulation: Sendable {
+    public let facts: MessageFacts
+    public let senderIsInternal: Bool
+    public let decisions: [RecipientDecision]
+    /// Recipients grouped by identical actions: the first group stays the original message.
+    public let groups: [[RecipientDecision]]
+
+    /// Runs the configured rules over a message.
+    public init(configuration: GatewayConfiguration, facts: MessageFacts, recipients: [String]) {
+        let engine = RuleEngine(rules: configuration.rules, classifier: configuration.internalScope.classifier)
+        self.facts = facts
+        senderIsInternal = engine.classifier.senderIsInternal(facts)
+        decisions = engine.decide(facts, recipients: recipients)
+        groups = RuleEngine.groups(decisions)
+    }
+
+    /// The report `sekisho simulate` prints (stable: golden-tested).
+    public func report(messageSummary: String) -> String {
+        var lines = [String]()
+        lines.append("message: \(messageSummary)")
+        let client = facts.clientAddress ?? "local"
+        let auth = facts.authenticatedUser.map { " auth=\($0)" } ?? ""
+        let daemon = facts.daemonName.map { " daemon=\($0)" } ?? ""
+        lines.append("sender: \(facts.sender.isEmpty ? "<>" : facts.sender) (\(senderIsInternal ? "internal" : "outside"); client \(client)\(auth)\(daemon))")
+        for decision in decisions {
+            lines.append("")
+            lines.append("recipient \(decision.recipient)  direction=\(decision.direction.rawValue)")
+            lines.append("  rules:   \(decision.matchedRules.isEmpty ? "(none)" : decision.matchedRules.joined(separator: ", "))")
+            lines.append("  actions: \(decision.actions.isEmpty ? "(none: delivered as is)" : decision.actions.map { "\($0) [\($0.rule)]" }.joined(separator: ", "))")
+            if !decision.dryRunActions.isEmpty {
+                lines.append("  dry run: \(decision.dryRunActions.map { "\($0) [\($0.rule)]" }.joined(separator: ", ")) (logged, not carried out)")
+            }
+        }
+        lines.append("")
+        lines.append("delivered as \(groups.count) message\(groups.count == 1 ? "" : "s"):")
+        for (index, group) in groups.enumerated() {
+            let actions = group.first?.actions.map(\.filter) ?? []
+            let role = index == 0 ? "original" : "split copy"
+            lines.append("  \(index + 1). \(role) to \(group.map(\.recipient).joined(separator: ", ")): \(actions.isEmpty ? "unchanged" : actions.joined(separator: ", "))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import MailMessage
+import Policy
+
+/// `sekisho simulate --from A --rcpt B [--client IP] message.eml`: what the policy would do with
+/// a message, per recipient (rules matched, actions, the messages delivered). A dry run: nothing
+/// is sent, stored or changed.
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Show what the policy would do with a message, per recipient (no side effects)."
+    )
+
+    @Option(help: "The policy file (default: the embedded defaults).")
+    var config: String?
+
+    @Option(help: "Envelope sender (\"\" for the null sender).")
+    var from: String
+
+    @Option(name: .customLong("rcpt"), help: "Envelope recipient (repeat for several).")
+    var recipients: [String]
+
+    @Option(help: "Client IP address (omit for a local submission).")
+    var client: String?
+
+    @Option(help: "SMTP AUTH login ({auth_authen}).")
+    var auth: String?
+
+    @Option(help: "Postfix service name ({daemon_name}).")
+    var daemon: String?
+
+    @Flag(help: "Also print the message each group would receive.")
+    var printMessage = false
+
+    @Argument(help: "The message file (.eml).")
+    var file: String
+
+    func validate() throws {
+        guard !recipients.isEmpty else { throw ValidationError("at least one --rcpt is needed") }
+    }
+
+    func run() throws {
+        let configuration: GatewayConfiguration
+        if let config {
+            do { configuration = try ConfigurationLoader.load(file: config) } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        } else {
+            configuration = GatewayConfiguration()
+        }
+        let message: MailMessage
+        do { message = try MailMessage.parse(contentsOfFile: file) } catch { throw ValidationError("cannot read \(file): \(error)") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+        let facts = MessageFacts(message: message, size: size, sender: from, clientAddress: client, authenticatedUser: auth, daemonName: daemon)
+        let simulation = PolicySimulation(configuration: configuration, facts: facts, recipients: recipients)
+        let summary = "\"\(InspectCommand.visible(facts.subject))\", \(facts.size) bytes, \(facts.attachments.count) attachment\(facts.attachments.count == 1 ? "" : "s")\(facts.attachments.isEmpty ? "" : " (" + facts.attachments.map { InspectCommand.visible($0.filename.isEmpty ? "-" : $0.filename) }.joined(separator: ", ") + ")")"
+        print(simulation.report(messageSummary: summary))
+        if printMessage {
+            let bytes = try message.serialized()
+            for (index, group) in simulation.groups.enumerated() {
+                print("")
+                print("--- message \(index + 1) (to \(group.map(\.recipient).joined(separator: ", "))) ---")
+                print(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `sekisho simulate` output is golden: the expected reports are in Fixtures/ (reviewed by
+/// hand; regenerate only on a deliberate change of the report).
+@Suite("sekisho simulate")
+struct SimulateTests {
+    static let fixtures = TestEnvironment.packageRoot.appendingPathComponent("Tests/DaemonTests/Fixtures")
+    static let message = TestEnvironment.packageRoot.appendingPathComponent("Tests/MailMessageTests/Fixtures/06-outlook-q-name-only-inline-image.eml").path
+
+    static let cases: [(String, [String])] = [
+        ("simulate-outbound", ["--from", "taro@corp.example", "--rcpt", "a@partner.example", "--rcpt", "ceo@partner.example", "--rcpt", "hanako@corp.example", "--client", "10.2.3.4"]),
+        ("simulate-inbound", ["--from", "mallory@outside.example", "--rcpt", "hanako@corp.example", "--client", "203.0.113.9"]),
+    ]
+
+    @Test("golden reports", arguments: cases)
+    func golden(name: String, arguments: [String]) async throws {
+        let binary = TestEnvironment.binary("sekisho")
+        guard TestEnvironment.hasExecutable(binary) else {
+            if TestEnvironment.isCI { throw MissingComponent("sekisho executable at \(binary)") }
+            return
+        }
+        let policy = Self.fixtures.appendingPathComponent("simulate-policy.yaml").path
+        let result = try await ProcessRunner.run(binary, ["simulate", "--config", policy] + arguments + [Self.message])
+        #expect(result.status == 0, "\(result.error)")
+        let expected = try String(contentsOf: Self.fixtures.appendingPathComponent("\(name).expected"), encoding: .utf8)
+        #expect(result.output == expected)
+    }
+
+    @Test("a broken policy or a missing recipient is a clear error")
+    func errors() async throws {
+        let binary = TestEnvironment.binary("sekisho")
+        guard TestEnvironment.hasExecutable(binary) else {
+            if TestEnvironment.isCI { throw MissingComponent("sekisho executable at \(binary)") }
+            return
+        }
+        let noRecipient = try await ProcessRunner.run(binary, ["simulate", "--from", "a@b.example", Self.message])
+        #expect(noRecipient.status != 0)
+        #expect(noRecipient.error.contains("--rcpt"))
+        let badPolicy = try await ProcessRunner.run(binary, ["simulate", "--config", "/nonexistent.yaml", "--from", "a@b.example", "--rcpt", "c@d.example", Self.message])
+        #expect(badPolicy.status == 1)
+        #expect(badPolicy.error.contains("/nonexistent.yaml"))
+    }
+}
