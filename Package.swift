@@ -78,6 +78,7 @@ let package = Package(
                 "Milter",
                 "Policy",
                 "MailMessage",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -208,6 +209,8 @@ let package = Package(
             dependencies: [
                 "Daemon",
                 "Policy",
+                "MailMessage",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "Milter",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
