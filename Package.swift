@@ -210,6 +210,7 @@ let package = Package(
                 "Daemon",
                 "Policy",
                 "MailMessage",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 "Milter",
                 "TestSupport",

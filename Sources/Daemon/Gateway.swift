@@ -15,14 +15,20 @@ public enum Gateway {
         onListening: (@Sendable (MilterSocketAddress) -> Void)? = nil
     ) throws -> [any Service] {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
-        var milter = MilterServer<GatewayFilter>.Configuration(listeners: configuration.milterListeners)
+        let loopGuard = LoopGuard(key: try LoopGuard.loadOrCreateKey(at: "\(configuration.stateDirectory)/loop.key"))
+        let pipeline = Pipeline(filters: builtInFilters, configuration: configuration, logger: logger)
+        var milter = MilterServer<PolicyMilter>.Configuration(listeners: configuration.milterListeners)
         milter.failureVerdict = configuration.failureVerdict
         milter.onListening = onListening
         let server = MilterServer(configuration: milter, logger: logger) { session in
-            GatewayFilter(logger: session.logger)
+            PolicyMilter(context: PolicyMilter.Context(configuration: configuration, pipeline: pipeline, loopGuard: loopGuard, logger: session.logger))
         }
         return [server]
     }
+
+    /// The filters this build carries (the others arrive with their issues; a rule naming one
+    /// that is missing fails safe with its failure action).
+    public static let builtInFilters: [any MessageFilter] = [HeaderFilter(), BannerFilter()]
 
     /// The main.cf lines that point Postfix at a milter socket.
     public static func postfixLines(for address: MilterSocketAddress) -> [String] {

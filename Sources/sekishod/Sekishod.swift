@@ -11,6 +11,9 @@ import UnixSignals
 struct Sekishod: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sekishod", abstract: "The Sekisho mail gateway daemon.")
 
+    @Option(help: "The policy file (YAML; docs/configuration.md). Without it the embedded defaults are used.")
+    var config: String?
+
     @Option(help: "Milter socket (default inet:10029@127.0.0.1).")
     var listen: [String] = []
 
@@ -26,6 +29,12 @@ struct Sekishod: AsyncParsableCommand {
         let logger = Logger(label: "sekishod")
         OpenFileLimit.raiseToHardLimit()
         var configuration = GatewayConfiguration.embeddedDefaults
+        if let config {
+            do { configuration = try ConfigurationLoader.load(file: config) } catch {
+                FileHandle.standardError.write(Data("sekishod: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
         if !listen.isEmpty { configuration.milterListeners = try listen.map { try MilterSocketAddress(parsing: $0) } }
         if let stateDirectory { configuration.stateDirectory = stateDirectory }
         let state = configuration.stateDirectory

@@ -64,7 +64,7 @@ struct PipelineTests {
         #expect(ran(await pipeline.run([RuleAction(filter: "archive"), RuleAction(filter: "banner")], on: try work())) == ["banner"])
         guard case .failed(_, _, .reject) = await pipeline.run([RuleAction(filter: "strip")], on: try work()) else { Issue.record("not rejected"); return }
         guard case .failed("duplicate", _, .tempfail) = await pipeline.run([RuleAction(filter: "duplicate")], on: try work()) else { Issue.record("missing filter passed"); return }
-        #expect(logs.records(containing: "filter failed").allSatisfy { $0.metadata["queue_id"] == "4XyZ1" })
+        #expect(logs.records(containing: "filter failed").allSatisfy { $0.metadata["mail.queue_id"] == "4XyZ1" })
     }
 
     @Test("a filter over its time limit fails only this message")

@@ -46,7 +46,7 @@ public struct Pipeline: Sendable {
         for action in ordered(actions) {
             let settings = configuration.settings(forFilter: action.filter)
             var log = logger
-            log[metadataKey: "queue_id"] = "\(work.queueID ?? "-")"
+            log[metadataKey: "mail.queue_id"] = "\(work.queueID ?? "-")"
             log[metadataKey: "filter"] = "\(action.filter)"
             log[metadataKey: "rule"] = "\(action.rule)"
             guard let filter = filters[action.filter] else {

@@ -1,0 +1,184 @@
+import Foundation
+import Logging
+import MailMessage
+import Milter
+import NIOCore
+import Policy
+
+/// The gateway's milter handler: collects the envelope and the message (streamed into the MIME
+/// parser, large parts spooled), and at end of message checks the loop guard, asks the rules
+/// what to do per recipient, runs the pipeline for the recipients that stay in the original
+/// message, and answers the MTA with the modifications — or with the failure action when it
+/// cannot do its job. One line is logged per message with the Postfix queue id.
+struct PolicyMilter: MilterHandler {
+    struct Context: Sendable {
+        let configuration: GatewayConfiguration
+        let pipeline: Pipeline
+        let loopGuard: LoopGuard?
+        let logger: Logger
+    }
+
+    private let context: Context
+    private var clientAddress: String?
+    private var sender = ""
+    private var authenticatedUser: String?
+    private var recipients = [String]()
+    private var parser: MIMEStreamParser?
+    private var originalHeader = [UInt8]()
+    private var originalBody = [UInt8]()
+    private var size = 0
+
+    init(context: Context) {
+        self.context = context
+    }
+
+    var capabilities: MilterCapabilities {
+        MilterCapabilities(requiredActions: [.addHeaders, .changeHeaders, .changeBody, .deleteRecipients])
+    }
+
+    mutating func connect(_ client: ConnectInfo, macros: MilterMacros) async throws -> MilterVerdict {
+        switch client.address {
+        case .inet(let address, _), .inet6(let address, _): clientAddress = address
+        default: clientAddress = nil
+        }
+        return .continue
+    }
+
+    mutating func envelopeFrom(_ sender: EnvelopeAddress, macros: MilterMacros) async throws -> MilterVerdict {
+        self.sender = sender.address
+        authenticatedUser = macros["{auth_authen}"].flatMap { $0.isEmpty ? nil : $0 }
+        recipients = []
+        parser = MIMEStreamParser(options: Self.parserOptions(context.configuration))
+        originalHeader = []
+        originalBody = []
+        size = 0
+        return .continue
+    }
+
+    mutating func envelopeRecipient(_ recipient: EnvelopeAddress, macros: MilterMacros) async throws -> MilterVerdict {
+        recipients.append(recipient.address)
+        return .continue
+    }
+
+    mutating func header(_ field: Milter.HeaderField, macros: MilterMacros) async throws -> MilterVerdict {
+        // Rebuild the header as it was written; the milter folds continuation lines with LF.
+        var line = Array(field.name.utf8) + Array(": ".utf8)
+        for byte in field.valueBytes.readableBytesView {
+            if byte == 0x0A { line += [0x0D, 0x0A] } else if byte != 0x0D { line.append(byte) }
+        }
+        line += [0x0D, 0x0A]
+        originalHeader += line
+        try parser?.feed(line)
+        size += line.count
+        return .continue
+    }
+
+    mutating func endOfHeaders(macros: MilterMacros) async throws -> MilterVerdict {
+        try parser?.feed([0x0D, 0x0A])
+        size += 2
+        return .continue
+    }
+
+    mutating func bodyChunk(_ chunk: ByteBuffer, macros: MilterMacros) async throws -> MilterVerdict {
+        let bytes = Array(chunk.readableBytesView)
+        try parser?.feed(bytes)
+        if originalBody.count < Self.bodyCompareLimit { originalBody += bytes }
+        size += bytes.count
+        return .continue
+    }
+
+    mutating func endOfMessage(_ modifier: MessageModifier, macros: MilterMacros) async throws -> MilterVerdict {
+        var logger = context.logger
+        logger[metadataKey: "mail.queue_id"] = "\(macros.queueID ?? "-")"
+        logger[metadataKey: "mail.from"] = "\(sender)"
+        guard let parser else { return .continue }
+        self.parser = nil
+        let message: MailMessage
+        do {
+            message = try parser.finish()
+        } catch {
+            return fail(.tempfail, reason: "cannot spool the message: \(error)", logger: logger)
+        }
+        // Mail this gateway reinjected carries a valid stamp: pass it on untouched.
+        if let stamp = message.header.text(LoopGuard.headerName) {
+            if let loopGuard = context.loopGuard, loopGuard.verify(stamp, messageID: message.messageID ?? "", recipients: recipients, now: Int64(Date().timeIntervalSince1970)) {
+                logger.info("message passed", metadata: ["reason": "reinjected by this gateway", "verdict": "continue"])
+                return .continue
+            }
+            logger.warning("loop-guard header not valid: removed and processed", metadata: ["mail.rcpt_count": "\(recipients.count)"])
+            for occurrence in stride(from: message.header.all(LoopGuard.headerName).count, through: 1, by: -1) {
+                try modifier.deleteHeader(LoopGuard.headerName, occurrence: occurrence)
+            }
+        }
+        let facts = MessageFacts(
+            message: message, size: size, sender: sender, clientAddress: clientAddress, authenticatedUser: authenticatedUser,
+            daemonName: macros["{daemon_name}"]
+        )
+        let simulation = PolicySimulation(configuration: context.configuration, facts: facts, recipients: recipients)
+        for decision in simulation.decisions where !decision.dryRunActions.isEmpty {
+            logger.notice("dry run", metadata: ["rcpt": "\(decision.recipient)", "actions": "\(decision.dryRunActions.map(\.description).joined(separator: " "))"])
+        }
+        guard let original = simulation.groups.first else { return .continue }
+        if simulation.groups.count > 1 {
+            // Splitting needs the reinjection path (Outbound); until it is configured the MTA
+            // keeps the message rather than treat some recipients wrongly.
+            return fail(context.configuration.onError == .accept ? .tempfail : context.configuration.onError, reason: "recipients need different treatment and no reinjection is configured", logger: logger)
+        }
+        let actions = original.first?.actions ?? []
+        let work = FilterWork(message: message, facts: facts, recipients: original.map(\.recipient), queueID: macros.queueID)
+        switch await context.pipeline.run(actions, on: work) {
+        case .failed(let filter, let reason, let action):
+            return fail(action, reason: "\(filter): \(reason)", logger: logger)
+        case .stopped(let verdict, let filter):
+            logger.info("message stopped", metadata: ["filter": "\(filter)", "verdict": "\(verdict)"])
+            return verdict
+        case .deliver(let result):
+            if result.changed { try apply(result.message, original: message, modifier: modifier) }
+            logger.info(
+                "message passed",
+                metadata: [
+                    "mail.rcpt_count": "\(recipients.count)", "mail.size": "\(size)", "actions": "\(actions.map(\.filter).joined(separator: ","))",
+                    "changed": "\(result.changed)", "verdict": "continue",
+                ]
+            )
+            return .continue
+        }
+    }
+
+    mutating func abort(macros: MilterMacros) async {
+        parser = nil
+        originalBody = []
+    }
+
+    /// Header changes and, when the body differs, a body replacement.
+    private func apply(_ updated: MailMessage, original: MailMessage, modifier: MessageModifier) throws {
+        for change in HeaderDifference.changes(from: original.header, to: updated.header) {
+            switch change {
+            case .add(let name, let value): try modifier.addHeader(name, value: value)
+            case .change(let name, let occurrence, let value): try modifier.changeHeader(name, occurrence: occurrence, value: value)
+            case .delete(let name, let occurrence): try modifier.deleteHeader(name, occurrence: occurrence)
+            }
+        }
+        var serialized = [UInt8]()
+        try updated.write { serialized.append(contentsOf: $0) }
+        let headerLength = updated.header.raw.count + updated.root.headerTerminator.count
+        let body = Array(serialized[min(headerLength, serialized.count)...])
+        if body != originalBody || originalBody.count >= Self.bodyCompareLimit {
+            try modifier.replaceBody(body)
+        }
+    }
+
+    private func fail(_ action: FailureAction, reason: String, logger: Logger) -> MilterVerdict {
+        logger.error("message not processed", metadata: ["reason": "\(reason)", "verdict": "\(action.rawValue)"])
+        return action.verdict
+    }
+
+    /// Bodies up to this size are kept to see whether a rewrite changed them.
+    static let bodyCompareLimit = 8 << 20
+
+    static func parserOptions(_ configuration: GatewayConfiguration) -> MIMEParserOptions {
+        var options = MIMEParserOptions()
+        options.spoolDirectory = configuration.stateDirectory
+        return options
+    }
+}
