@@ -78,6 +78,8 @@ let package = Package(
                 "Milter",
                 "Policy",
                 "MailMessage",
+                "Outbound",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Milter
+import Outbound
 import ServiceLifecycle
 
 /// The composition root: builds every long-running piece of the gateway from its configuration.
@@ -13,17 +14,37 @@ public enum Gateway {
         configuration: GatewayConfiguration,
         logger: Logger,
         onListening: (@Sendable (MilterSocketAddress) -> Void)? = nil
-    ) throws -> [any Service] {
+    ) async throws -> [any Service] {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let loopGuard = LoopGuard(key: try LoopGuard.loadOrCreateKey(at: "\(configuration.stateDirectory)/loop.key"))
         let pipeline = Pipeline(filters: builtInFilters, configuration: configuration, logger: logger)
+        var services = [any Service]()
+        var reinjection: PolicyMilter.Reinjection?
+        if let relayText = configuration.reinjectionRelay {
+            // Split copies: a durable queue under the state directory, delivered to the MTA
+            // listener that has no milter (loopback: no TLS).
+            try FileManager.default.createDirectory(atPath: "\(configuration.stateDirectory)/outbound", withIntermediateDirectories: true)
+            let queue = try await OutboundQueue.open(
+                databasePath: "\(configuration.stateDirectory)/outbound/queue.sqlite", spoolPath: "\(configuration.stateDirectory)/outbound/spool"
+            )
+            let relay = try SMTPRelay(parsing: relayText, tls: SMTPTLSSettings(mode: .none))
+            let delivery = try DeliveryService(
+                queue: queue,
+                configuration: DeliveryServiceConfiguration(client: SMTPClientConfiguration(heloName: configuration.reinjectionHeloName), defaultRelay: relay, pollInterval: .milliseconds(500)),
+                logger: logger
+            )
+            services.append(delivery)
+            reinjection = PolicyMilter.Reinjection(queue: queue, relay: relay)
+        }
+        let splitCopies = reinjection
         var milter = MilterServer<PolicyMilter>.Configuration(listeners: configuration.milterListeners)
         milter.failureVerdict = configuration.failureVerdict
         milter.onListening = onListening
         let server = MilterServer(configuration: milter, logger: logger) { session in
-            PolicyMilter(context: PolicyMilter.Context(configuration: configuration, pipeline: pipeline, loopGuard: loopGuard, logger: session.logger))
+            PolicyMilter(context: PolicyMilter.Context(configuration: configuration, pipeline: pipeline, loopGuard: loopGuard, reinjection: splitCopies, logger: session.logger))
         }
-        return [server]
+        services.insert(server, at: 0)
+        return services
     }
 
     /// The filters this build carries (the others arrive with their issues; a rule naming one

@@ -19,6 +19,12 @@ public struct GatewayConfiguration: Sendable {
     public var onError = FailureAction.tempfail {
         didSet { failureVerdict = onError.verdict }
     }
+    /// Where split copies are reinjected (`HOST:PORT` of an MTA listener without this milter, e.g.
+    /// Postfix's `127.0.0.1:10027`); `nil`: messages whose recipients need different treatment
+    /// get the failure action.
+    public var reinjectionRelay: String?
+    /// The HELO name used when reinjecting.
+    public var reinjectionHeloName = "localhost"
     /// Internal domains and networks.
     public var internalScope = InternalSettings()
     /// Named lookup tables.

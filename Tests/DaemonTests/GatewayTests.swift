@@ -15,7 +15,7 @@ struct GatewayTests {
         defer { try? FileManager.default.removeItem(atPath: state) }
         let configuration = GatewayConfiguration(milterListeners: [.inet(host: "127.0.0.1", port: 0)], stateDirectory: state)
         let (addresses, continuation) = AsyncStream<MilterSocketAddress>.makeStream()
-        let services = try Gateway.buildServices(configuration: configuration, logger: logs.logger(level: .info)) { continuation.yield($0) }
+        let services = try await Gateway.buildServices(configuration: configuration, logger: logs.logger(level: .info)) { continuation.yield($0) }
         #expect(FileManager.default.fileExists(atPath: state))
         let group = ServiceGroup(services: services, logger: logs.logger(level: .warning))
         try await withThrowingTaskGroup(of: Void.self) { tasks in

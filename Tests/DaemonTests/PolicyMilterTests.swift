@@ -36,7 +36,7 @@ struct PolicyMilterTests {
         configuration.milterListeners = [.inet(host: "127.0.0.1", port: 0)]
         configuration.stateDirectory = state
         let (addresses, continuation) = AsyncStream<MilterSocketAddress>.makeStream()
-        let services = try Gateway.buildServices(configuration: configuration, logger: logs.logger(level: .info)) { continuation.yield($0) }
+        let services = try await Gateway.buildServices(configuration: configuration, logger: logs.logger(level: .info)) { continuation.yield($0) }
         let group = ServiceGroup(services: services, logger: logs.logger(level: .warning))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

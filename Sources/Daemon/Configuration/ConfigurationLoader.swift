@@ -35,7 +35,7 @@ public enum ConfigurationLoader {
             throw ConfigurationError(file: file, line: nil, key: "", message: "not valid YAML: \(error)")
         }
         var configuration = GatewayConfiguration()
-        let top = try ConfigNode(node: root, path: "", file: file).mapping(allowed: ["milter", "web", "storage", "state_directory", "internal", "tables", "rules", "filters", "on_error", "logging", "metrics"])
+        let top = try ConfigNode(node: root, path: "", file: file).mapping(allowed: ["milter", "web", "storage", "state_directory", "reinjection", "internal", "tables", "rules", "filters", "on_error", "logging", "metrics"])
 
         if let milter = top["milter"] {
             let keys = try milter.mapping(allowed: ["listen"])
@@ -61,6 +61,19 @@ public enum ConfigurationLoader {
                 throw storage.error("expected sqlite:PATH or postgres://…")
             }
             configuration.storage = value
+        }
+        if let reinjection = top["reinjection"] {
+            let keys = try reinjection.mapping(allowed: ["relay", "helo_name"])
+            if let relay = keys["relay"] {
+                let value = try relay.string()
+                guard Self.isHostPort(value) else { throw relay.error("expected HOST:PORT of an MTA listener without this milter") }
+                configuration.reinjectionRelay = value
+            }
+            if let helo = keys["helo_name"] {
+                let value = try helo.string()
+                guard !value.isEmpty, value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }) else { throw helo.error("expected a host name") }
+                configuration.reinjectionHeloName = value
+            }
         }
         if let state = top["state_directory"] {
             configuration.stateDirectory = try state.string()

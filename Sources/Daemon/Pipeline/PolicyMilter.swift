@@ -3,6 +3,7 @@ import Logging
 import MailMessage
 import Milter
 import NIOCore
+import Outbound
 import Policy
 
 /// The gateway's milter handler: collects the envelope and the message (streamed into the MIME
@@ -15,7 +16,14 @@ struct PolicyMilter: MilterHandler {
         let configuration: GatewayConfiguration
         let pipeline: Pipeline
         let loopGuard: LoopGuard?
+        let reinjection: Reinjection?
         let logger: Logger
+    }
+
+    /// Where split copies go: the durable queue and the MTA listener without this milter.
+    struct Reinjection: Sendable {
+        let queue: OutboundQueue
+        let relay: SMTPRelay
     }
 
     private let context: Context
@@ -119,30 +127,87 @@ struct PolicyMilter: MilterHandler {
             logger.notice("dry run", metadata: ["rcpt": "\(decision.recipient)", "actions": "\(decision.dryRunActions.map(\.description).joined(separator: " "))"])
         }
         guard let original = simulation.groups.first else { return .continue }
+
+        // Split copies first: each group beyond the first is rewritten for its recipients and
+        // written to the durable queue, held, before the MTA is answered. Any failure drops what
+        // was queued and the whole message gets the failure action (nothing is half-done).
+        var held = [Int64]()
+        var removed = [String]()
         if simulation.groups.count > 1 {
-            // Splitting needs the reinjection path (Outbound); until it is configured the MTA
-            // keeps the message rather than treat some recipients wrongly.
-            return fail(context.configuration.onError == .accept ? .tempfail : context.configuration.onError, reason: "recipients need different treatment and no reinjection is configured", logger: logger)
+            guard let reinjection = context.reinjection, let loopGuard = context.loopGuard else {
+                return fail(context.configuration.onError == .accept ? .tempfail : context.configuration.onError, reason: "recipients need different treatment and no reinjection is configured", logger: logger)
+            }
+            for group in simulation.groups.dropFirst() {
+                let recipientsOfGroup = group.map(\.recipient)
+                let work = FilterWork(message: message, facts: facts, recipients: recipientsOfGroup, queueID: macros.queueID)
+                switch await context.pipeline.run(group.first?.actions ?? [], on: work) {
+                case .failed(let filter, let reason, let action):
+                    await drop(held, from: reinjection.queue)
+                    return fail(action, reason: "\(filter): \(reason)", logger: logger)
+                case .stopped(let verdict, let filter):
+                    await drop(held, from: reinjection.queue)
+                    logger.info("message stopped", metadata: ["filter": "\(filter)", "verdict": "\(verdict)"])
+                    return verdict
+                case .deliver(let result):
+                    do {
+                        let stamp = loopGuard.stamp(messageID: result.message.messageID ?? "", recipients: recipientsOfGroup, now: Int64(Date().timeIntervalSince1970))
+                        var bytes = Array("\(LoopGuard.headerName): \(stamp)\r\n".utf8)
+                        try result.message.write { bytes.append(contentsOf: $0) }
+                        let request = EnqueueRequest(
+                            sender: try SMTPAddress(sender), recipients: try recipientsOfGroup.map { (address) throws in try SMTPAddress(address) },
+                            message: .bytes(bytes), relay: reinjection.relay, origin: "split", originQueueID: macros.queueID,
+                            holdUntil: Date().addingTimeInterval(Self.holdTime)
+                        )
+                        held.append(try await reinjection.queue.enqueue(request))
+                        removed += recipientsOfGroup
+                        logger.info("split copy queued", metadata: ["mail.rcpt": "\(recipientsOfGroup.joined(separator: ","))", "actions": "\(group.first?.actions.map(\.filter).joined(separator: ",") ?? "")"])
+                    } catch {
+                        await drop(held, from: reinjection.queue)
+                        return fail(.tempfail, reason: "cannot queue a split copy: \(error)", logger: logger)
+                    }
+                }
+            }
         }
+
         let actions = original.first?.actions ?? []
         let work = FilterWork(message: message, facts: facts, recipients: original.map(\.recipient), queueID: macros.queueID)
         switch await context.pipeline.run(actions, on: work) {
         case .failed(let filter, let reason, let action):
+            if let queue = context.reinjection?.queue { await drop(held, from: queue) }
             return fail(action, reason: "\(filter): \(reason)", logger: logger)
         case .stopped(let verdict, let filter):
+            if let queue = context.reinjection?.queue { await drop(held, from: queue) }
             logger.info("message stopped", metadata: ["filter": "\(filter)", "verdict": "\(verdict)"])
             return verdict
         case .deliver(let result):
-            if result.changed { try apply(result.message, original: message, modifier: modifier) }
+            do {
+                if result.changed { try apply(result.message, original: message, modifier: modifier) }
+                for recipient in removed { try modifier.deleteRecipient("<\(recipient)>") }
+            } catch {
+                if let queue = context.reinjection?.queue { await drop(held, from: queue) }
+                return fail(.tempfail, reason: "cannot modify the message: \(error)", logger: logger)
+            }
+            // The answer is decided: the held copies may go.
+            if let queue = context.reinjection?.queue {
+                for id in held { _ = try? await queue.retry(id) }
+            }
             logger.info(
                 "message passed",
                 metadata: [
                     "mail.rcpt_count": "\(recipients.count)", "mail.size": "\(size)", "actions": "\(actions.map(\.filter).joined(separator: ","))",
-                    "changed": "\(result.changed)", "verdict": "continue",
+                    "changed": "\(result.changed)", "split": "\(held.count)", "verdict": "continue",
                 ]
             )
             return .continue
         }
+    }
+
+    /// Split copies are held this long in the queue unless released at once (a gateway that
+    /// dies between queueing and answering lets them go after it).
+    static let holdTime: TimeInterval = 600
+
+    private func drop(_ ids: [Int64], from queue: OutboundQueue) async {
+        for id in ids { _ = try? await queue.drop(id) }
     }
 
     mutating func abort(macros: MilterMacros) async {

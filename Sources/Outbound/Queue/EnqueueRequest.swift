@@ -14,6 +14,9 @@ public struct EnqueueRequest: Sendable {
     public var origin: String?
     /// The MTA's queue id of the original message, for logs.
     public var originQueueID: String?
+    /// Not due before this time (the gateway holds split copies until the MTA has its answer,
+    /// then releases them with ``OutboundQueue/retry(_:)``); `nil`: due at once.
+    public var holdUntil: Date?
 
     /// Creates a request.
     public init(
@@ -22,8 +25,10 @@ public struct EnqueueRequest: Sendable {
         message: SpoolDirectory.Source,
         relay: SMTPRelay? = nil,
         origin: String? = nil,
-        originQueueID: String? = nil
+        originQueueID: String? = nil,
+        holdUntil: Date? = nil
     ) {
+        self.holdUntil = holdUntil
         self.sender = sender
         self.recipients = recipients
         self.message = message

@@ -89,7 +89,7 @@ public final class OutboundQueue: Sendable {
         var entry = EntryRecord(
             id: nil, createdAt: now, sender: request.sender.value, spoolName: spoolName, size: properties.size,
             hasEightBitBytes: properties.hasEightBitBytes, relay: EntryRecord.encode(request.relay), origin: request.origin,
-            originQueueId: request.originQueueID, isReport: isReport, attempts: 0, nextAttemptAt: now,
+            originQueueId: request.originQueueID, isReport: isReport, attempts: 0, nextAttemptAt: request.holdUntil.map { max(now, $0.timeIntervalSince1970) } ?? now,
             leaseOwner: nil, leaseExpiresAt: nil, lastError: nil
         )
         try entry.insert(db)
