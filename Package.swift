@@ -76,6 +76,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Milter",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "Policy",
                 "MailMessage",
                 "Outbound",

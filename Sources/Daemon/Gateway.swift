@@ -15,9 +15,18 @@ public enum Gateway {
         logger: Logger,
         onListening: (@Sendable (MilterSocketAddress) -> Void)? = nil
     ) async throws -> [any Service] {
+        try await build(configuration: configuration, logger: logger, onListening: onListening).services
+    }
+
+    /// The services and the policy store (`sekishod` reloads the policy into it on SIGHUP).
+    public static func build(
+        configuration: GatewayConfiguration,
+        logger: Logger,
+        onListening: (@Sendable (MilterSocketAddress) -> Void)? = nil
+    ) async throws -> (services: [any Service], policy: PolicyStore) {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let loopGuard = LoopGuard(key: try LoopGuard.loadOrCreateKey(at: "\(configuration.stateDirectory)/loop.key"))
-        let pipeline = Pipeline(filters: builtInFilters, configuration: configuration, logger: logger)
+        let store = PolicyStore(configuration)
         var services = [any Service]()
         var reinjection: PolicyMilter.Reinjection?
         if let relayText = configuration.reinjectionRelay {
@@ -41,10 +50,13 @@ public enum Gateway {
         milter.failureVerdict = configuration.failureVerdict
         milter.onListening = onListening
         let server = MilterServer(configuration: milter, logger: logger) { session in
-            PolicyMilter(context: PolicyMilter.Context(configuration: configuration, pipeline: pipeline, loopGuard: loopGuard, reinjection: splitCopies, logger: session.logger))
+            // Each session works with the policy in force when it began.
+            let policy = store.configuration
+            let pipeline = Pipeline(filters: builtInFilters, configuration: policy, logger: session.logger)
+            return PolicyMilter(context: PolicyMilter.Context(configuration: policy, pipeline: pipeline, loopGuard: loopGuard, reinjection: splitCopies, logger: session.logger))
         }
         services.insert(server, at: 0)
-        return services
+        return (services, store)
     }
 
     /// The filters this build carries (the others arrive with their issues; a rule naming one

@@ -38,11 +38,12 @@ struct Sekishod: AsyncParsableCommand {
         if !listen.isEmpty { configuration.milterListeners = try listen.map { try MilterSocketAddress(parsing: $0) } }
         if let stateDirectory { configuration.stateDirectory = stateDirectory }
         let state = configuration.stateDirectory
-        let services = try await Gateway.buildServices(configuration: configuration, logger: logger) { address in
+        var (services, policy) = try await Gateway.build(configuration: configuration, logger: logger) { address in
             var text = "sekishod: milter listening on \(address) (state in \(state)). Postfix main.cf:\n"
             for line in Gateway.postfixLines(for: address) { text += "    \(line)\n" }
             FileHandle.standardOutput.write(Data(text.utf8))
         }
+        if let config { services.append(ConfigurationReloader(file: config, store: policy, logger: logger)) }
         try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
 }

@@ -90,3 +90,62 @@ struct SekishodBinaryTests {
         #expect(FileManager.default.fileExists(atPath: state))
     }
 }
+
+@Suite("sekishod reload")
+struct SekishodReloadTests {
+    static func policy(_ value: String) -> String {
+        "rules:\n  - name: mark\n    actions:\n      - header: {name: X-Policy, value: \"\(value)\"}\n"
+    }
+
+    func headerValue(port: Int) async throws -> String? {
+        try await MilterClient.withSession(to: .inet(host: "127.0.0.1", port: port)) { session in
+            _ = try await session.connect(hostname: "h", address: .inet(address: "192.0.2.1", port: 1))
+            let result = try await session.send(
+                MilterTransaction(message: Array("Subject: x\r\n\r\nbody\r\n".utf8), sender: EnvelopeAddress(raw: "<a@b.example>"), recipients: [EnvelopeAddress(raw: "<c@d.example>")])
+            )
+            for modification in result.modifications {
+                if case .addHeader(name: "X-Policy", let value) = modification { return value }
+            }
+            return nil
+        }
+    }
+
+    @Test("SIGHUP: a broken policy is reported and the running one kept; a valid one takes over")
+    func reload() async throws {
+        let binary = TestEnvironment.binary("sekishod")
+        guard TestEnvironment.hasExecutable(binary) else { throw MissingComponent("sekishod executable at \(binary)") }
+        let port = FreePort.next()
+        let state = "/tmp/sekisho-reload-\(getpid())-\(port)"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let config = "\(state)/policy.yaml"
+        try Self.policy("first").write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try ProcessRunner.start(binary, ["--config", config, "--listen", "inet:\(port)@127.0.0.1", "--state-directory", state], log: "\(state).log")
+        defer { Task { await daemon.stop() } }
+        guard await FreePort.waitUntilOpen(port) else { throw MissingComponent("sekishod did not listen: \(daemon.output)") }
+        #expect(try await headerValue(port: port) == "first")
+
+        try "rules:\n  - name: mark\n    actions: [nonexistent]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        kill(daemon.pid, SIGHUP)
+        try await waitFor { daemon.output.contains("policy not reloaded") }
+        #expect(daemon.output.contains("policy.yaml:3: rules[0].actions[0]"), "\(daemon.output)")
+        #expect(try await headerValue(port: port) == "first")
+
+        try Self.policy("second").write(toFile: config, atomically: true, encoding: .utf8)
+        kill(daemon.pid, SIGHUP)
+        try await waitFor { daemon.output.contains("policy reloaded") }
+        #expect(try await headerValue(port: port) == "second")
+
+        daemon.process.terminate()
+        #expect(await daemon.waitForExit() == 0, "\(daemon.output)")
+    }
+
+    func waitFor(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("condition not met in time")
+    }
+}
