@@ -13,20 +13,23 @@ public enum Gateway {
     public static func buildServices(
         configuration: GatewayConfiguration,
         logger: Logger,
-        onListening: (@Sendable (MilterSocketAddress) -> Void)? = nil
+        onListening: (@Sendable (MilterSocketAddress) -> Void)? = nil,
+        onWebListening: (@Sendable (Int) -> Void)? = nil
     ) async throws -> [any Service] {
-        try await build(configuration: configuration, logger: logger, onListening: onListening).services
+        try await build(configuration: configuration, logger: logger, onListening: onListening, onWebListening: onWebListening).services
     }
 
     /// The services and the policy store (`sekishod` reloads the policy into it on SIGHUP).
     public static func build(
         configuration: GatewayConfiguration,
         logger: Logger,
-        onListening: (@Sendable (MilterSocketAddress) -> Void)? = nil
-    ) async throws -> (services: [any Service], policy: PolicyStore) {
+        onListening: (@Sendable (MilterSocketAddress) -> Void)? = nil,
+        onWebListening: (@Sendable (Int) -> Void)? = nil
+    ) async throws -> (services: [any Service], policy: PolicyStore, metrics: GatewayMetrics) {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let loopGuard = LoopGuard(key: try LoopGuard.loadOrCreateKey(at: "\(configuration.stateDirectory)/loop.key"))
         let store = PolicyStore(configuration)
+        let metrics = GatewayMetrics()
         var services = [any Service]()
         var reinjection: PolicyMilter.Reinjection?
         if let relayText = configuration.reinjectionRelay {
@@ -40,7 +43,8 @@ public enum Gateway {
             let delivery = try DeliveryService(
                 queue: queue,
                 configuration: DeliveryServiceConfiguration(client: SMTPClientConfiguration(heloName: configuration.reinjectionHeloName), defaultRelay: relay, pollInterval: .milliseconds(500)),
-                logger: logger
+                logger: logger,
+                metrics: OutboundMetrics(factory: metrics.factory)
             )
             services.append(delivery)
             reinjection = PolicyMilter.Reinjection(queue: queue, relay: relay)
@@ -52,11 +56,14 @@ public enum Gateway {
         let server = MilterServer(configuration: milter, logger: logger) { session in
             // Each session works with the policy in force when it began.
             let policy = store.configuration
-            let pipeline = Pipeline(filters: builtInFilters, configuration: policy, logger: session.logger)
-            return PolicyMilter(context: PolicyMilter.Context(configuration: policy, pipeline: pipeline, loopGuard: loopGuard, reinjection: splitCopies, logger: session.logger))
+            let pipeline = Pipeline(filters: builtInFilters, configuration: policy, logger: session.logger, metrics: metrics)
+            return PolicyMilter(context: PolicyMilter.Context(configuration: policy, pipeline: pipeline, loopGuard: loopGuard, reinjection: splitCopies, metrics: metrics, logger: session.logger))
         }
         services.insert(server, at: 0)
-        return (services, store)
+        if let web = configuration.webListen {
+            services.append(try WebServer(listen: web, metricsPath: configuration.metrics.enabled ? configuration.metrics.path : nil, metrics: metrics, logger: logger, onListening: onWebListening))
+        }
+        return (services, store, metrics)
     }
 
     /// The filters this build carries (the others arrive with their issues; a rule naming one

@@ -42,7 +42,7 @@ public struct GatewayConfiguration: Sendable {
     public static let defaultFilterTimeout = Duration.seconds(60)
 
     public init(
-        milterListeners: [MilterSocketAddress] = [.inet(host: "127.0.0.1", port: 10029)],
+        milterListeners: [MilterSocketAddress] = [.inet(host: "127.0.0.1", port: 8898)],
         stateDirectory: String = "./var",
         failureVerdict: MilterVerdict = .tempfail
     ) {
@@ -56,7 +56,7 @@ public struct GatewayConfiguration: Sendable {
         filters[name] ?? FilterSettings(onError: onError, timeout: Self.defaultFilterTimeout)
     }
 
-    /// The embedded defaults: milter on inet:10029@127.0.0.1, state under ./var, tempfail on failure.
+    /// The embedded defaults: milter on inet:8898@127.0.0.1, web on 127.0.0.1:8899, state under ./var, tempfail on failure.
     public static let embeddedDefaults = GatewayConfiguration()
 }
 

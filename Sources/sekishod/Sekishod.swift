@@ -14,8 +14,11 @@ struct Sekishod: AsyncParsableCommand {
     @Option(help: "The policy file (YAML; docs/configuration.md). Without it the embedded defaults are used.")
     var config: String?
 
-    @Option(help: "Milter socket (default inet:10029@127.0.0.1).")
+    @Option(help: "Milter socket (default inet:8898@127.0.0.1).")
     var listen: [String] = []
+
+    @Option(help: "Web listener for /healthz and /metrics, HOST:PORT or off (default 127.0.0.1:8899).")
+    var web: String?
 
     @Option(help: "State directory (default ./var).")
     var stateDirectory: String?
@@ -37,8 +40,9 @@ struct Sekishod: AsyncParsableCommand {
         }
         if !listen.isEmpty { configuration.milterListeners = try listen.map { try MilterSocketAddress(parsing: $0) } }
         if let stateDirectory { configuration.stateDirectory = stateDirectory }
+        if let web { configuration.webListen = web == "off" ? nil : web }
         let state = configuration.stateDirectory
-        var (services, policy) = try await Gateway.build(configuration: configuration, logger: logger) { address in
+        var (services, policy, _) = try await Gateway.build(configuration: configuration, logger: logger) { address in
             var text = "sekishod: milter listening on \(address) (state in \(state)). Postfix main.cf:\n"
             for line in Gateway.postfixLines(for: address) { text += "    \(line)\n" }
             FileHandle.standardOutput.write(Data(text.utf8))

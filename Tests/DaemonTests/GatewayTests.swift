@@ -13,7 +13,8 @@ struct GatewayTests {
         let logs = LogCapture()
         let state = "/tmp/sekisho-gateway-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let configuration = GatewayConfiguration(milterListeners: [.inet(host: "127.0.0.1", port: 0)], stateDirectory: state)
+        var configuration = GatewayConfiguration(milterListeners: [.inet(host: "127.0.0.1", port: 0)], stateDirectory: state)
+        configuration.webListen = nil
         let (addresses, continuation) = AsyncStream<MilterSocketAddress>.makeStream()
         let services = try await Gateway.buildServices(configuration: configuration, logger: logs.logger(level: .info)) { continuation.yield($0) }
         #expect(FileManager.default.fileExists(atPath: state))
@@ -51,10 +52,11 @@ struct GatewayTests {
         #expect(Gateway.postfixLines(for: .unix(path: "/run/sekisho.sock")).first == "smtpd_milters = unix:/run/sekisho.sock")
     }
 
-    @Test("swift run sekishod's defaults: milter on inet:10029@127.0.0.1, state in ./var, tempfail")
+    @Test("swift run sekishod's defaults: milter on inet:8898@127.0.0.1, web 127.0.0.1:8899, state in ./var, tempfail")
     func embeddedDefaults() {
         let defaults = GatewayConfiguration.embeddedDefaults
-        #expect(defaults.milterListeners == [.inet(host: "127.0.0.1", port: 10029)])
+        #expect(defaults.milterListeners == [.inet(host: "127.0.0.1", port: 8898)])
+        #expect(defaults.webListen == "127.0.0.1:8899")
         #expect(defaults.stateDirectory == "./var")
         #expect(defaults.failureVerdict == .tempfail)
     }
@@ -69,7 +71,7 @@ struct SekishodBinaryTests {
         let port = FreePort.next()
         let state = "/tmp/sekisho-daemon-\(getpid())-\(port)"
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let daemon = try ProcessRunner.start(binary, ["--listen", "inet:\(port)@127.0.0.1", "--state-directory", state], log: "\(state).log")
+        let daemon = try ProcessRunner.start(binary, ["--listen", "inet:\(port)@127.0.0.1", "--state-directory", state, "--web", "off"], log: "\(state).log")
         guard await FreePort.waitUntilOpen(port) else {
             await daemon.stop()
             throw MissingComponent("sekishod did not listen: \(daemon.output)")
@@ -120,7 +122,7 @@ struct SekishodReloadTests {
         defer { try? FileManager.default.removeItem(atPath: state) }
         let config = "\(state)/policy.yaml"
         try Self.policy("first").write(toFile: config, atomically: true, encoding: .utf8)
-        let daemon = try ProcessRunner.start(binary, ["--config", config, "--listen", "inet:\(port)@127.0.0.1", "--state-directory", state], log: "\(state).log")
+        let daemon = try ProcessRunner.start(binary, ["--config", config, "--listen", "inet:\(port)@127.0.0.1", "--state-directory", state, "--web", "off"], log: "\(state).log")
         defer { Task { await daemon.stop() } }
         guard await FreePort.waitUntilOpen(port) else { throw MissingComponent("sekishod did not listen: \(daemon.output)") }
         #expect(try await headerValue(port: port) == "first")

@@ -35,6 +35,7 @@ struct PolicyMilterTests {
         var configuration = try ConfigurationLoader.parse(yaml)
         configuration.milterListeners = [.inet(host: "127.0.0.1", port: 0)]
         configuration.stateDirectory = state
+        configuration.webListen = nil
         let (addresses, continuation) = AsyncStream<MilterSocketAddress>.makeStream()
         let services = try await Gateway.buildServices(configuration: configuration, logger: logs.logger(level: .info)) { continuation.yield($0) }
         let group = ServiceGroup(services: services, logger: logs.logger(level: .warning))

@@ -45,6 +45,7 @@ struct SplitEndToEndTests {
         var configuration = try ConfigurationLoader.parse(Self.policy(reinjectionPort: rig.plainPort))
         configuration.milterListeners = [.inet(host: "127.0.0.1", port: milterPort)]
         configuration.stateDirectory = state
+        configuration.webListen = nil
         let logs = LogCapture()
         let (ready, continuation) = AsyncStream<MilterSocketAddress>.makeStream()
         let services = try await Gateway.buildServices(configuration: configuration, logger: logs.logger(level: .info)) { continuation.yield($0) }

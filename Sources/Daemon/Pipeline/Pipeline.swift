@@ -22,8 +22,10 @@ public struct Pipeline: Sendable {
     private let filters: [String: any MessageFilter]
     private let configuration: GatewayConfiguration
     private let logger: Logger
+    private let metrics: GatewayMetrics?
 
-    public init(filters: [any MessageFilter], configuration: GatewayConfiguration, logger: Logger) {
+    public init(filters: [any MessageFilter], configuration: GatewayConfiguration, logger: Logger, metrics: GatewayMetrics? = nil) {
+        self.metrics = metrics
         var byName = [String: any MessageFilter]()
         for filter in filters { byName[filter.name] = filter }
         self.filters = byName
@@ -64,7 +66,9 @@ public struct Pipeline: Sendable {
                 current = try await Self.withTimeout(settings.timeout, filter: action.filter) { [current] in
                     try await filter.run(current, parameters: action.parameters)
                 }
-                log.debug("filter done", metadata: ["ms": "\((clock.now - started).milliseconds)"])
+                let elapsed = clock.now - started
+                metrics?.filter(action.filter, duration: elapsed)
+                log.debug("filter done", metadata: ["ms": "\(elapsed.milliseconds)"])
             } catch {
                 let reason = "\(error)"
                 if settings.onError == .accept {

@@ -17,6 +17,7 @@ struct PolicyMilter: MilterHandler {
         let pipeline: Pipeline
         let loopGuard: LoopGuard?
         let reinjection: Reinjection?
+        let metrics: GatewayMetrics?
         let logger: Logger
     }
 
@@ -35,6 +36,7 @@ struct PolicyMilter: MilterHandler {
     private var originalHeader = [UInt8]()
     private var originalBody = [UInt8]()
     private var size = 0
+    private var sessionCounted = false
 
     init(context: Context) {
         self.context = context
@@ -45,6 +47,8 @@ struct PolicyMilter: MilterHandler {
     }
 
     mutating func connect(_ client: ConnectInfo, macros: MilterMacros) async throws -> MilterVerdict {
+        context.metrics?.session(opened: true)
+        sessionCounted = true
         switch client.address {
         case .inet(let address, _), .inet6(let address, _): clientAddress = address
         default: clientAddress = nil
@@ -96,6 +100,22 @@ struct PolicyMilter: MilterHandler {
     }
 
     mutating func endOfMessage(_ modifier: MessageModifier, macros: MilterMacros) async throws -> MilterVerdict {
+        let verdict = try await decide(modifier, macros: macros)
+        context.metrics?.message(verdict: Self.label(verdict))
+        return verdict
+    }
+
+    static func label(_ verdict: MilterVerdict) -> String {
+        switch verdict {
+        case .continue, .accept: "continue"
+        case .tempfail: "tempfail"
+        case .reject: "reject"
+        case .discard: "discard"
+        default: "reply"
+        }
+    }
+
+    private mutating func decide(_ modifier: MessageModifier, macros: MilterMacros) async throws -> MilterVerdict {
         var logger = context.logger
         logger[metadataKey: "mail.queue_id"] = "\(macros.queueID ?? "-")"
         logger[metadataKey: "mail.from"] = "\(sender)"
@@ -208,6 +228,11 @@ struct PolicyMilter: MilterHandler {
 
     private func drop(_ ids: [Int64], from queue: OutboundQueue) async {
         for id in ids { _ = try? await queue.drop(id) }
+    }
+
+    mutating func close() async {
+        if sessionCounted { context.metrics?.session(opened: false) }
+        sessionCounted = false
     }
 
     mutating func abort(macros: MilterMacros) async {

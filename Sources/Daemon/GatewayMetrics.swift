@@ -1,0 +1,38 @@
+import Metrics
+import Prometheus
+
+/// The gateway's metrics, in its own Prometheus registry (no process-wide state): messages by
+/// verdict, per-filter latency histograms, and whatever the outbound queue reports. Served as
+/// text at `metrics.path` on the web listener.
+public struct GatewayMetrics: Sendable {
+    /// The registry `/metrics` emits.
+    public let registry: PrometheusCollectorRegistry
+    /// The factory every metric of the gateway is made with.
+    public let factory: PrometheusMetricsFactory
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        factory = PrometheusMetricsFactory(registry: registry)
+    }
+
+    /// Counts one message by its verdict (`continue`, `tempfail`, `reject`, …).
+    public func message(verdict: String) {
+        Counter(label: "sekisho_messages_total", dimensions: [("verdict", verdict)], factory: factory).increment()
+    }
+
+    /// Records how long a filter took.
+    public func filter(_ name: String, duration: Duration) {
+        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        Timer(label: "sekisho_filter_duration_seconds", dimensions: [("filter", name)], factory: factory).recordNanoseconds(nanoseconds)
+    }
+
+    /// Counts SMTP sessions opened and closed (open connections = opened − closed).
+    public func session(opened: Bool) {
+        Counter(label: opened ? "sekisho_milter_sessions_opened_total" : "sekisho_milter_sessions_closed_total", factory: factory).increment()
+    }
+
+    /// The exposition text.
+    public func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}
