@@ -23,14 +23,10 @@ struct Sekishod: AsyncParsableCommand {
     @Option(help: "State directory (default ./var).")
     var stateDirectory: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (default: the policy file's, else info).")
+    var logLevel: String?
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { var handler = StreamLogHandler.standardError(label: $0); handler.logLevel = level; return handler }
-        let logger = Logger(label: "sekishod")
-        OpenFileLimit.raiseToHardLimit()
         var configuration = GatewayConfiguration.embeddedDefaults
         if let config {
             do { configuration = try ConfigurationLoader.load(file: config) } catch {
@@ -41,6 +37,16 @@ struct Sekishod: AsyncParsableCommand {
         if !listen.isEmpty { configuration.milterListeners = try listen.map { try MilterSocketAddress(parsing: $0) } }
         if let stateDirectory { configuration.stateDirectory = stateDirectory }
         if let web { configuration.webListen = web == "off" ? nil : web }
+        let level = Logger.Level(rawValue: logLevel ?? configuration.logging.level) ?? .info
+        let json = configuration.logging.format == .json
+        LoggingSystem.bootstrap { label in
+            if json { return JSONLogHandler(label: label, level: level) }
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "sekishod")
+        OpenFileLimit.raiseToHardLimit()
         let state = configuration.stateDirectory
         var (services, policy, _) = try await Gateway.build(configuration: configuration, logger: logger) { address in
             var text = "sekishod: milter listening on \(address) (state in \(state)). Postfix main.cf:\n"

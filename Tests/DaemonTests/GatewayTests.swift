@@ -151,3 +151,27 @@ struct SekishodReloadTests {
         Issue.record("condition not met in time")
     }
 }
+
+@Suite("sekishod logging")
+struct SekishodLoggingTests {
+    @Test("logging.format: json writes one JSON object per line with the metadata")
+    func jsonLogs() async throws {
+        let binary = TestEnvironment.binary("sekishod")
+        guard TestEnvironment.hasExecutable(binary) else { throw MissingComponent("sekishod executable at \(binary)") }
+        let port = FreePort.next()
+        let state = "/tmp/sekisho-json-\(getpid())-\(port)"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try "logging:\n  level: info\n  format: json\n".write(toFile: "\(state)/policy.yaml", atomically: true, encoding: .utf8)
+        let daemon = try ProcessRunner.start(binary, ["--config", "\(state)/policy.yaml", "--listen", "inet:\(port)@127.0.0.1", "--state-directory", state, "--web", "off"], log: "\(state).log")
+        guard await FreePort.waitUntilOpen(port) else { throw MissingComponent("sekishod did not listen: \(daemon.output)") }
+        try await Task.sleep(for: .milliseconds(200))
+        daemon.process.terminate()
+        #expect(await daemon.waitForExit() == 0)
+        let line = try #require(daemon.output.split(separator: "\n").first { $0.hasPrefix("{") && $0.contains("milter listening") })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["level"] == "info")
+        #expect(object["milter.listen"] == "inet:\(port)@127.0.0.1")
+        await daemon.stop()
+    }
+}
