@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 
 /// Runs external programs for tests.
@@ -99,22 +100,35 @@ public enum ProcessRunner {
 
 /// Ports for test listeners.
 public enum FreePort {
-    /// A TCP port on 127.0.0.1 that was free a moment ago.
+    /// Ports are handed out from 20000–32767: below Linux's ephemeral range (32768–60999), so no
+    /// outgoing connection can take one between handing it out and its bind, and never twice
+    /// in one test process (the tests run in parallel and start many listeners).
+    private static let range = 20_000..<32_768
+    private static let counter = Mutex<Int>(Int(getpid()) * 97 % 12_768)
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago and that no other caller in this
+    /// process gets.
     public static func next() -> Int {
+        for _ in 0..<range.count {
+            let port = counter.withLock { offset -> Int in
+                defer { offset = (offset + 1) % range.count }
+                return range.lowerBound + offset
+            }
+            if canBind(port) { return port }
+        }
+        return 0
+    }
+
+    private static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Waits until something accepts TCP connections on 127.0.0.1:`port`.
