@@ -28,6 +28,10 @@ struct SplitEndToEndTests {
             when: {direction: internal}
             actions:
               - header: {name: X-Treatment, value: internal}
+          - name: inbound
+            when: {direction: inbound}
+            actions:
+              - header: {name: X-Treatment, value: inbound}
           - name: broken
             when: {subject_contains: ["[broken]"]}
             actions: [encrypt]
@@ -66,13 +70,13 @@ struct SplitEndToEndTests {
         await rig.stop()
     }
 
-    func send(port: Int, from: String, to: [String], subject: String) async throws -> (rcpt: [Int], end: Int?) {
+    func send(port: Int, from: String, to: [String], subject: String, extraHeaders: String = "") async throws -> (rcpt: [Int], end: Int?) {
         try await SMTPTestClient.withConnection(port: port) { client in
             _ = try await client.command("EHLO client.example.net")
             _ = try await client.command("MAIL FROM:<\(from)>")
             var codes = [Int]()
             for recipient in to { codes.append(try await client.command("RCPT TO:<\(recipient)>").code) }
-            let message = "From: <\(from)>\r\nTo: \(to.map { "<\($0)>" }.joined(separator: ", "))\r\nSubject: \(subject)\r\nMessage-ID: <\(subject)@corp.example>\r\n\r\nbody line\r\n.\r\nafter a dot line\r\n"
+            let message = extraHeaders + "From: <\(from)>\r\nTo: \(to.map { "<\($0)>" }.joined(separator: ", "))\r\nSubject: \(subject)\r\nMessage-ID: <\(subject)@corp.example>\r\n\r\nbody line\r\n.\r\nafter a dot line\r\n"
             let (_, end) = try await client.data(Array(message.utf8))
             await client.quit()
             return (codes, end?.code)
@@ -123,6 +127,22 @@ struct SplitEndToEndTests {
             }
             let all = messages.flatMap(\.recipients).sorted()
             #expect(all == ["hanako@corp.example", "x@partner.example", "y@other.example"])
+        }
+    }
+
+    @Test("a forged loop-guard header from outside is removed and the message processed")
+    func forgedLoopGuard() async throws {
+        try await withRig { rig in
+            let subject = "forged-\(UInt32.random(in: 0...UInt32.max))"
+            let forged = "X-Sekisho-Loop: v=1; t=\(Int(Date().timeIntervalSince1970)); mac=\(String(repeating: "0f", count: 32))\r\n"
+            // The rig's smtpd sees every client as 127.0.0.1 (internal): XCLIENT is not needed
+            // because an internal sender to an internal recipient is treated too.
+            let sent = try await send(port: rig.smtpPort, from: "mallory@corp.example", to: ["hanako@corp.example"], subject: subject, extraHeaders: forged)
+            #expect(sent.end == 250)
+            let messages = try await delivered(rig, marker: subject, expecting: 1)
+            #expect(messages.count == 1)
+            #expect(messages.first?.text.contains("X-Sekisho-Loop") == false, "\(messages.first?.text ?? "")")
+            #expect(messages.first?.text.contains("X-Treatment: internal") == true)
         }
     }
 
