@@ -60,7 +60,8 @@ struct PolicyMilter: MilterHandler {
         self.sender = sender.address
         authenticatedUser = macros["{auth_authen}"].flatMap { $0.isEmpty ? nil : $0 }
         recipients = []
-        parser = MIMEStreamParser(options: Self.parserOptions(context.configuration))
+        // An empty policy passes mail through: the message is not collected at all.
+        parser = context.configuration.rules.isEmpty ? nil : MIMEStreamParser(options: Self.parserOptions(context.configuration))
         originalHeader = []
         originalBody = []
         size = 0
@@ -73,6 +74,7 @@ struct PolicyMilter: MilterHandler {
     }
 
     mutating func header(_ field: Milter.HeaderField, macros: MilterMacros) async throws -> MilterVerdict {
+        guard parser != nil else { return .continue }
         // Rebuild the header as it was written; the milter folds continuation lines with LF.
         var line = Array(field.name.utf8) + Array(": ".utf8)
         for byte in field.valueBytes.readableBytesView {
@@ -86,12 +88,17 @@ struct PolicyMilter: MilterHandler {
     }
 
     mutating func endOfHeaders(macros: MilterMacros) async throws -> MilterVerdict {
+        guard parser != nil else { return .continue }
         try parser?.feed([0x0D, 0x0A])
         size += 2
         return .continue
     }
 
     mutating func bodyChunk(_ chunk: ByteBuffer, macros: MilterMacros) async throws -> MilterVerdict {
+        guard parser != nil else {
+            size += chunk.readableBytes
+            return .continue
+        }
         let bytes = Array(chunk.readableBytesView)
         try parser?.feed(bytes)
         if originalBody.count < Self.bodyCompareLimit { originalBody += bytes }
@@ -119,7 +126,10 @@ struct PolicyMilter: MilterHandler {
         var logger = context.logger
         logger[metadataKey: "mail.queue_id"] = "\(macros.queueID ?? "-")"
         logger[metadataKey: "mail.from"] = "\(sender)"
-        guard let parser else { return .continue }
+        guard let parser else {
+            logger.info("message passed", metadata: ["mail.rcpt_count": "\(recipients.count)", "reason": "empty policy", "verdict": "continue"])
+            return .continue
+        }
         self.parser = nil
         let message: MailMessage
         do {
