@@ -56,6 +56,7 @@ public enum Gateway {
         let server = MilterServer(configuration: milter, logger: logger) { session in
             // Each session works with the policy in force when it began.
             let policy = store.configuration
+            metrics.connection(opened: true)
             let pipeline = Pipeline(filters: builtInFilters, configuration: policy, logger: session.logger, metrics: metrics)
             return PolicyMilter(context: PolicyMilter.Context(configuration: policy, pipeline: pipeline, loopGuard: loopGuard, reinjection: splitCopies, metrics: metrics, logger: session.logger))
         }

@@ -1,5 +1,6 @@
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The gateway's metrics, in its own Prometheus registry (no process-wide state): messages by
 /// verdict, per-filter latency histograms, and whatever the outbound queue reports. Served as
@@ -10,9 +11,24 @@ public struct GatewayMetrics: Sendable {
     /// The factory every metric of the gateway is made with.
     public let factory: PrometheusMetricsFactory
 
+    private let openConnections = OpenCount()
+
     public init() {
         registry = PrometheusCollectorRegistry()
         factory = PrometheusMetricsFactory(registry: registry)
+    }
+
+    /// A milter connection opened (`opened: true`) or closed: `sekisho_milter_connections_open`.
+    public func connection(opened: Bool) {
+        let now = openConnections.count.withLock { count -> Int in
+            count += opened ? 1 : -1
+            return count
+        }
+        Gauge(label: "sekisho_milter_connections_open", factory: factory).record(now)
+    }
+
+    private final class OpenCount: Sendable {
+        let count = Mutex(0)
     }
 
     /// Counts one message by its verdict (`continue`, `tempfail`, `reject`, …).

@@ -52,6 +52,7 @@ struct WebServerTests {
             #expect(metrics.body.contains("sekisho_messages_total{verdict=\"continue\"} 3"), "\(metrics.body)")
             #expect(metrics.body.contains("sekisho_filter_duration_seconds_count{filter=\"header\"} 3"), "\(metrics.body)")
             #expect(metrics.body.contains("sekisho_milter_sessions_opened_total"))
+            #expect(metrics.body.contains("sekisho_milter_connections_open"))
             #expect(try await get(web, "/nope").status == 404)
             await group.triggerGracefulShutdown()
             try await tasks.next()

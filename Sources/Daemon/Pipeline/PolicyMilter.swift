@@ -243,6 +243,7 @@ struct PolicyMilter: MilterHandler {
     mutating func close() async {
         if sessionCounted { context.metrics?.session(opened: false) }
         sessionCounted = false
+        context.metrics?.connection(opened: false)
     }
 
     mutating func abort(macros: MilterMacros) async {
