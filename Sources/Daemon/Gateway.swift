@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Milter
+import NIOCore
 import Outbound
 import ServiceLifecycle
 
@@ -52,6 +53,7 @@ public enum Gateway {
         let splitCopies = reinjection
         var milter = MilterServer<PolicyMilter>.Configuration(listeners: configuration.milterListeners)
         milter.failureVerdict = configuration.failureVerdict
+        milter.shutdownDrainTimeout = .milliseconds(Int64(configuration.shutdownDrain.components.seconds * 1000 + configuration.shutdownDrain.components.attoseconds / 1_000_000_000_000_000))
         milter.onListening = onListening
         let server = MilterServer(configuration: milter, logger: logger) { session in
             // Each session works with the policy in force when it began.

@@ -11,6 +11,9 @@ public struct GatewayConfiguration: Sendable {
     public var stateDirectory: String
     /// What to answer when the gateway cannot do its job (tempfail keeps the mail at the MTA).
     public var failureVerdict: MilterVerdict
+    /// On SIGTERM, how long open SMTP sessions keep being served before they are closed between
+    /// messages (the MTA then retries, nothing is lost).
+    public var shutdownDrain = Duration.seconds(30)
     /// The web listener (`HOST:PORT`) for /healthz and /metrics; `nil` turns it off.
     public var webListen: String? = "127.0.0.1:8899"
     /// Where state lives: `sqlite:PATH` (default) or `postgres://…`.

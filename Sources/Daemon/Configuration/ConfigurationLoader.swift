@@ -38,7 +38,8 @@ public enum ConfigurationLoader {
         let top = try ConfigNode(node: root, path: "", file: file).mapping(allowed: ["milter", "web", "storage", "state_directory", "reinjection", "internal", "tables", "rules", "filters", "on_error", "logging", "metrics"])
 
         if let milter = top["milter"] {
-            let keys = try milter.mapping(allowed: ["listen"])
+            let keys = try milter.mapping(allowed: ["listen", "shutdown_drain"])
+            if let drain = keys["shutdown_drain"] { configuration.shutdownDrain = try drain.duration() }
             if let listen = keys["listen"] {
                 let values = try listen.strings()
                 guard !values.isEmpty else { throw listen.error("at least one listener is needed") }
