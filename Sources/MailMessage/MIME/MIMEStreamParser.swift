@@ -33,7 +33,7 @@ public final class MIMEStreamParser {
     public init(options: MIMEParserOptions = MIMEParserOptions()) {
         var options = options
         // The first piece of a long line must hold `--`, a whole boundary and `--`.
-        options.maxLineBuffer = max(options.maxLineBuffer, Self.maximumBoundaryLength + 56)
+        options.maxLineBuffer = max(options.maxLineBuffer, MIMEDelimiter.maximumBoundaryLength + 56)
         self.options = options
         budget = MemoryBudget(partThreshold: options.spoolThreshold, messageLimit: options.memoryLimit, spool: MessageSpool(directory: options.spoolDirectory))
         stack.append(OpenEntity(depth: 0, defaultContentType: .plainText))
@@ -159,19 +159,10 @@ public final class MIMEStreamParser {
     }
 
     /// The innermost open multipart whose boundary starts `fragment` followed only by `--`,
-    /// spaces and tabs.
+    /// spaces and tabs (the first piece of a long line).
     private func delimiterPrefix(_ fragment: UnsafeRawBufferPointer) -> (Int, Bool)? {
         guard openBoundaries > 0, fragment.count >= 2, fragment[0] == 0x2D, fragment[1] == 0x2D else { return nil }
-        var index = stack.count - 1
-        while index >= 0 {
-            if let multipart = stack[index].multipart, !multipart.isClosed, let boundary = multipart.boundary,
-                let isClose = Self.delimiter(fragment, matches: boundary)
-            {
-                return (index, isClose)
-            }
-            index -= 1
-        }
-        return nil
+        return matchDelimiter(fragment)
     }
 
     private func processLine(_ line: UnsafeRawBufferPointer, complete: Bool) throws {
@@ -218,7 +209,7 @@ public final class MIMEStreamParser {
                 return
             }
             if let top = stack.last, !top.inHeader, let multipart = top.multipart, multipart.boundary == nil,
-                multipart.parts.isEmpty, let sniffed = sniffBoundary(line)
+                multipart.parts.isEmpty, let sniffed = MIMEDelimiter.sniffBoundary(line)
             {
                 multipart.boundary = sniffed
                 openBoundaries += 1
@@ -324,45 +315,13 @@ public final class MIMEStreamParser {
         var index = stack.count - 1
         while index >= 0 {
             if let multipart = stack[index].multipart, !multipart.isClosed, let boundary = multipart.boundary,
-                let isClose = Self.delimiter(line, matches: boundary)
+                let isClose = MIMEDelimiter.match(line, boundary: boundary)
             {
                 return (index, isClose)
             }
             index -= 1
         }
         return nil
-    }
-
-    /// `--boundary[--][whitespace]` and a line break: `nil` when it is not that delimiter, else
-    /// whether it is the close delimiter.
-    static func delimiter(_ line: UnsafeRawBufferPointer, matches boundary: [UInt8]) -> Bool? {
-        let count = boundary.count
-        guard line.count >= count + 2 else { return nil }
-        for index in 0..<count where line[index + 2] != boundary[index] { return nil }
-        var position = count + 2
-        var isClose = false
-        if position + 1 < line.count, line[position] == 0x2D, line[position + 1] == 0x2D {
-            isClose = true
-            position += 2
-        }
-        while position < line.count {
-            let byte = line[position]
-            guard byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A else { return nil }
-            position += 1
-        }
-        return isClose
-    }
-
-    /// Boundaries longer than this are ignored (RFC 2046: at most 70).
-    static let maximumBoundaryLength = 200
-
-    private func sniffBoundary(_ line: UnsafeRawBufferPointer) -> [UInt8]? {
-        var end = line.count
-        while end > 2, [0x20, 0x09, 0x0D, 0x0A].contains(line[end - 1]) { end -= 1 }
-        guard end > 2, end - 2 <= Self.maximumBoundaryLength else { return nil }
-        var candidate = Array(line[2..<end])
-        if candidate.count > 2, candidate.suffix(2) == [0x2D, 0x2D] { candidate.removeLast(2) }
-        return candidate.isEmpty ? nil : candidate
     }
 
     private func handleDelimiter(_ line: UnsafeRawBufferPointer, multipartAt index: Int, isClose: Bool) throws {
@@ -408,7 +367,7 @@ public final class MIMEStreamParser {
                 // RFC 2046 allows 70 characters; anything much longer is no boundary (and could
                 // not be matched the same way in every chunking of a long line).
                 var boundary = contentType.boundary
-                if let value = boundary, value.count > Self.maximumBoundaryLength {
+                if let value = boundary, value.count > MIMEDelimiter.maximumBoundaryLength {
                     boundary = nil
                     warnings.add(.missingBoundaryParameter, .warning, "boundary of \(value.count) bytes ignored")
                 }
@@ -493,78 +452,5 @@ public final class MIMEStreamParser {
         default:
             break
         }
-    }
-}
-
-/// An entity still being parsed.
-private final class OpenEntity {
-    enum Kind {
-        case pending
-        case leaf(BodyAccumulator)
-        case multipart(MultipartBuilder)
-        case message
-    }
-
-    let depth: Int
-    let defaultContentType: ContentType
-    var inHeader = true
-    var headerBytes: [UInt8] = []
-    var terminator: [UInt8] = []
-    var header = MessageHeader()
-    var contentType: ContentType
-    var kind = Kind.pending
-    var encapsulated: MIMEEntity?
-    var isText = false
-    var sawNUL = false
-
-    init(depth: Int, defaultContentType: ContentType) {
-        self.depth = depth
-        self.defaultContentType = defaultContentType
-        self.contentType = defaultContentType
-    }
-
-    var multipart: MultipartBuilder? {
-        if case .multipart(let builder) = kind { return builder }
-        return nil
-    }
-}
-
-private final class MultipartBuilder {
-    var boundary: [UInt8]?
-    let preamble = BodyAccumulator()
-    let epilogue = BodyAccumulator()
-    var parts: [DelimitedPart] = []
-    var currentDelimiter: [UInt8] = []
-    var isClosed = false
-
-    init(boundary: [UInt8]?) {
-        self.boundary = boundary
-    }
-}
-
-/// Warnings in the order found, one per code and detail.
-struct Warnings {
-    /// Details kept per code; further ones are counted into the last.
-    static let detailsPerCode = 20
-
-    private(set) var list: [MessageWarning] = []
-    private var seen = Set<MessageWarning>()
-    private var perCode = [MessageWarning.Code: Int]()
-
-    mutating func add(_ code: MessageWarning.Code, _ severity: MessageWarning.Severity, _ detail: String) {
-        let warning = MessageWarning(code, severity, detail)
-        guard !seen.contains(warning) else { return }
-        let count = perCode[code, default: 0]
-        perCode[code] = count + 1
-        if count < Self.detailsPerCode {
-            seen.insert(warning)
-            list.append(warning)
-        } else if count == Self.detailsPerCode {
-            list.append(MessageWarning(code, severity, "and more"))
-        }
-    }
-
-    func has(_ code: MessageWarning.Code) -> Bool {
-        perCode[code] != nil
     }
 }
