@@ -108,11 +108,7 @@ struct ConfigurationTests {
 
     @Test("sekisho check-config: OK with a summary, or the error and exit 1")
     func checkConfigCommand() async throws {
-        let binary = TestEnvironment.binary("sekisho")
-        guard TestEnvironment.hasExecutable(binary) else {
-            if TestEnvironment.isCI { throw MissingComponent("sekisho executable at \(binary)") }
-            return
-        }
+        let binary = try TestEnvironment.builtBinary("sekisho")
         let good = try await ProcessRunner.run(binary, ["check-config", Self.root.appendingPathComponent("etc/examples/rules.yaml").path])
         #expect(good.status == 0, "\(good.error)")
         #expect(good.output.contains("rule encrypt-to-partners: 4 conditions → encrypt(password=random zip_name=AttachFile.%Y%m%d.zip)"))

@@ -66,8 +66,7 @@ struct GatewayTests {
 struct SekishodBinaryTests {
     @Test("sekishod prints the Postfix lines for its socket, serves, and exits 0 on SIGTERM")
     func runsAndStops() async throws {
-        let binary = TestEnvironment.binary("sekishod")
-        guard TestEnvironment.hasExecutable(binary) else { throw MissingComponent("sekishod executable at \(binary)") }
+        let binary = try TestEnvironment.builtBinary("sekishod")
         let port = FreePort.next()
         let state = "/tmp/sekisho-daemon-\(getpid())-\(port)"
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -114,17 +113,10 @@ struct SekishodReloadTests {
 
     @Test("SIGHUP: a broken policy is reported and the running one kept; a valid one takes over")
     func reload() async throws {
-        let binary = TestEnvironment.binary("sekishod")
-        guard TestEnvironment.hasExecutable(binary) else { throw MissingComponent("sekishod executable at \(binary)") }
-        let port = FreePort.next()
-        let state = "/tmp/sekisho-reload-\(getpid())-\(port)"
-        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: state) }
-        let config = "\(state)/policy.yaml"
-        try Self.policy("first").write(toFile: config, atomically: true, encoding: .utf8)
-        let daemon = try ProcessRunner.start(binary, ["--config", config, "--listen", "inet:\(port)@127.0.0.1", "--state-directory", state, "--web", "off"], log: "\(state).log")
+        let running = try await RunningSekishod.start(policy: Self.policy("first"))
+        let (daemon, port, config) = (running.daemon, running.port, running.config)
+        defer { try? FileManager.default.removeItem(atPath: running.state) }
         defer { Task { await daemon.stop() } }
-        guard await FreePort.waitUntilOpen(port) else { throw MissingComponent("sekishod did not listen: \(daemon.output)") }
         #expect(try await headerValue(port: port) == "first")
 
         try "rules:\n  - name: mark\n    actions: [nonexistent]\n".write(toFile: config, atomically: true, encoding: .utf8)
@@ -156,15 +148,9 @@ struct SekishodReloadTests {
 struct SekishodLoggingTests {
     @Test("logging.format: json writes one JSON object per line with the metadata")
     func jsonLogs() async throws {
-        let binary = TestEnvironment.binary("sekishod")
-        guard TestEnvironment.hasExecutable(binary) else { throw MissingComponent("sekishod executable at \(binary)") }
-        let port = FreePort.next()
-        let state = "/tmp/sekisho-json-\(getpid())-\(port)"
-        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: state) }
-        try "logging:\n  level: info\n  format: json\n".write(toFile: "\(state)/policy.yaml", atomically: true, encoding: .utf8)
-        let daemon = try ProcessRunner.start(binary, ["--config", "\(state)/policy.yaml", "--listen", "inet:\(port)@127.0.0.1", "--state-directory", state, "--web", "off"], log: "\(state).log")
-        guard await FreePort.waitUntilOpen(port) else { throw MissingComponent("sekishod did not listen: \(daemon.output)") }
+        let running = try await RunningSekishod.start(policy: "logging:\n  level: info\n  format: json\n")
+        let (daemon, port) = (running.daemon, running.port)
+        defer { try? FileManager.default.removeItem(atPath: running.state) }
         try await Task.sleep(for: .milliseconds(200))
         daemon.process.terminate()
         #expect(await daemon.waitForExit() == 0)
@@ -173,5 +159,32 @@ struct SekishodLoggingTests {
         #expect(object["level"] == "info")
         #expect(object["milter.listen"] == "inet:\(port)@127.0.0.1")
         await daemon.stop()
+    }
+}
+
+/// A sekishod process on a free port with a state directory of its own, and a policy file when
+/// one is given; the caller removes `state` and stops `daemon`.
+struct RunningSekishod {
+    let daemon: ProcessRunner.Background
+    let port: Int
+    let state: String
+    var config: String { "\(state)/policy.yaml" }
+
+    static func start(policy: String? = nil) async throws -> RunningSekishod {
+        let binary = try TestEnvironment.builtBinary("sekishod")
+        let port = FreePort.next()
+        let state = "/tmp/sekisho-daemon-\(getpid())-\(port)"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        var arguments = ["--listen", "inet:\(port)@127.0.0.1", "--state-directory", state, "--web", "off"]
+        if let policy {
+            try policy.write(toFile: "\(state)/policy.yaml", atomically: true, encoding: .utf8)
+            arguments += ["--config", "\(state)/policy.yaml"]
+        }
+        let daemon = try ProcessRunner.start(binary, arguments, log: "\(state).log")
+        guard await FreePort.waitUntilOpen(port) else {
+            await daemon.stop()
+            throw MissingComponent("sekishod did not listen: \(daemon.output)")
+        }
+        return RunningSekishod(daemon: daemon, port: port, state: state)
     }
 }

@@ -11,8 +11,7 @@ struct ShutdownUnderLoadTests {
     @Test("SIGTERM under load loses no mail")
     func sigtermUnderLoad() async throws {
         guard TestEnvironment.canRunPostfix else { throw MissingComponent("root and the postfix package") }
-        let binary = TestEnvironment.binary("sekishod")
-        guard TestEnvironment.hasExecutable(binary) else { throw MissingComponent("sekishod executable at \(binary)") }
+        let binary = try TestEnvironment.builtBinary("sekishod")
         let milterPort = FreePort.next()
         let rig = try await PostfixRig.start(milter: "inet:127.0.0.1:\(milterPort)")
         let state = "/tmp/sekisho-load-\(getpid())-\(milterPort)"

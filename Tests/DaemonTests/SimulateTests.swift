@@ -16,11 +16,7 @@ struct SimulateTests {
 
     @Test("golden reports", arguments: cases)
     func golden(name: String, arguments: [String]) async throws {
-        let binary = TestEnvironment.binary("sekisho")
-        guard TestEnvironment.hasExecutable(binary) else {
-            if TestEnvironment.isCI { throw MissingComponent("sekisho executable at \(binary)") }
-            return
-        }
+        let binary = try TestEnvironment.builtBinary("sekisho")
         let policy = Self.fixtures.appendingPathComponent("simulate-policy.yaml").path
         let result = try await ProcessRunner.run(binary, ["simulate", "--config", policy] + arguments + [Self.message])
         #expect(result.status == 0, "\(result.error)")
@@ -30,11 +26,7 @@ struct SimulateTests {
 
     @Test("a broken policy or a missing recipient is a clear error")
     func errors() async throws {
-        let binary = TestEnvironment.binary("sekisho")
-        guard TestEnvironment.hasExecutable(binary) else {
-            if TestEnvironment.isCI { throw MissingComponent("sekisho executable at \(binary)") }
-            return
-        }
+        let binary = try TestEnvironment.builtBinary("sekisho")
         let noRecipient = try await ProcessRunner.run(binary, ["simulate", "--from", "a@b.example", Self.message])
         #expect(noRecipient.status != 0)
         #expect(noRecipient.error.contains("--rcpt"))

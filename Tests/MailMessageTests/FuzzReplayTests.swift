@@ -8,11 +8,7 @@ import TestSupport
 struct FuzzReplayTests {
     @Test("mime-fuzz replays the fixtures and the corpus")
     func replay() async throws {
-        let binary = TestEnvironment.binary("mime-fuzz")
-        guard TestEnvironment.hasExecutable(binary) else {
-            if TestEnvironment.isCI { throw MissingComponent("mime-fuzz executable at \(binary)") }
-            return
-        }
+        let binary = try TestEnvironment.builtBinary("mime-fuzz")
         let fixtures = TestEnvironment.packageRoot.appendingPathComponent("Tests/MailMessageTests/Fixtures").path
         let corpus = try FileManager.default.contentsOfDirectory(atPath: Corpus.directory.path)
             .filter { $0.hasSuffix(".eml") }

@@ -7,11 +7,7 @@ import TestSupport
 struct InspectCommandTests {
     @Test("--json matches the manifest facts for a Japanese message with attachments")
     func json() async throws {
-        let binary = TestEnvironment.binary("sekisho")
-        guard TestEnvironment.hasExecutable(binary) else {
-            if TestEnvironment.isCI { throw MissingComponent("sekisho executable at \(binary)") }
-            return
-        }
+        let binary = try TestEnvironment.builtBinary("sekisho")
         for id in ["p20", "p34", "p64"] {
             let result = try await ProcessRunner.run(binary, ["inspect", "--json", Corpus.path(id)])
             #expect(result.status == 0, "\(result.error)")
@@ -26,11 +22,7 @@ struct InspectCommandTests {
 
     @Test("the text report escapes control characters in hostile names")
     func text() async throws {
-        let binary = TestEnvironment.binary("sekisho")
-        guard TestEnvironment.hasExecutable(binary) else {
-            if TestEnvironment.isCI { throw MissingComponent("sekisho executable at \(binary)") }
-            return
-        }
+        let binary = try TestEnvironment.builtBinary("sekisho")
         let result = try await ProcessRunner.run(binary, ["inspect", Corpus.path("p64")])
         #expect(result.status == 0)
         #expect(!result.output.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" || $0 == "\u{0}" })
@@ -40,11 +32,7 @@ struct InspectCommandTests {
 
     @Test("a missing file is a clear error, not a crash")
     func missingFile() async throws {
-        let binary = TestEnvironment.binary("sekisho")
-        guard TestEnvironment.hasExecutable(binary) else {
-            if TestEnvironment.isCI { throw MissingComponent("sekisho executable at \(binary)") }
-            return
-        }
+        let binary = try TestEnvironment.builtBinary("sekisho")
         let result = try await ProcessRunner.run(binary, ["inspect", "/nonexistent/message.eml"])
         #expect(result.status != 0)
         #expect(result.error.contains("cannot read /nonexistent/message.eml"))

@@ -29,11 +29,7 @@ struct LargeMessageTests {
 
     @Test("a 50 MB message: resident memory grows by less than 20 MB (sekisho inspect)")
     func memoryIsFlat() throws {
-        let binary = TestEnvironment.binary("sekisho")
-        guard TestEnvironment.hasExecutable(binary) else {
-            if TestEnvironment.isCI { throw MissingComponent("built sekisho executable at \(binary)") }
-            return
-        }
+        let binary = try TestEnvironment.builtBinary("sekisho")
         let directory = try ExternalReaders.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let small = directory.appendingPathComponent("small.eml")

@@ -130,8 +130,7 @@ struct ExampleMilterTests {
 struct FuzzSeedTests {
     @Test("milter-fuzz replays Fuzz/seeds without a crash")
     func replaySeeds() async throws {
-        let binary = TestEnvironment.binary("milter-fuzz")
-        guard TestEnvironment.hasExecutable(binary) else { throw MissingComponent("milter-fuzz executable at \(binary)") }
+        let binary = try TestEnvironment.builtBinary("milter-fuzz")
         let seeds = TestEnvironment.packageRoot.appendingPathComponent("Fuzz/seeds").path
         let result = try await ProcessRunner.run(binary, [seeds])
         #expect(result.status == 0, "\(result.output)\(result.error)")

@@ -10,8 +10,7 @@ import Testing
 )
 struct QueueCommandTests {
     static func sekisho(_ arguments: [String]) async throws -> ProcessRunner.Result {
-        let binary = TestEnvironment.binary("sekisho")
-        guard TestEnvironment.hasExecutable(binary) else { throw MissingComponent("the sekisho binary at \(binary) (swift build)") }
+        let binary = try TestEnvironment.builtBinary("sekisho")
         return try await ProcessRunner.run(binary, arguments, timeout: 60)
     }
 

@@ -8,8 +8,7 @@ import Testing
 struct QueueRunnerKillTests {
     @Test("kill -9 mid-delivery, restart: every message arrives at least once, none is lost")
     func killAndRestart() async throws {
-        let binary = TestEnvironment.binary("sekisho")
-        guard TestEnvironment.hasExecutable(binary) else { throw MissingComponent("the sekisho binary at \(binary) (swift build)") }
+        let binary = try TestEnvironment.builtBinary("sekisho")
         // `sleep 1` at DATA keeps transactions open, so the kill lands while entries are leased.
         try await OutboundPostfix.withRig(settings: ["smtpd_data_restrictions = sleep 1, permit"]) { rig in
             try await withTemporaryQueue { queue, directory in

@@ -47,6 +47,14 @@ public enum TestEnvironment {
         binaryDirectory.appendingPathComponent(name).path
     }
 
+    /// The path of one of the package's executables, which `scripts/test` builds before the
+    /// tests run: a missing one is a failure, never a skip.
+    public static func builtBinary(_ name: String) throws -> String {
+        let path = binary(name)
+        guard hasExecutable(path) else { throw MissingComponent("the \(name) executable at \(path) (run swift build --build-tests first)") }
+        return path
+    }
+
     /// The repository root (for fixtures and scripts).
     public static var packageRoot: URL {
         var url = URL(fileURLWithPath: #filePath)

@@ -95,14 +95,14 @@ struct PolicyMilter: MilterHandler {
     }
 
     mutating func bodyChunk(_ chunk: ByteBuffer, macros: MilterMacros) async throws -> MilterVerdict {
-        guard parser != nil else {
-            size += chunk.readableBytes
-            return .continue
+        size += chunk.readableBytes
+        guard let parser else { return .continue }
+        // Fed straight from the received packet: no copy unless the body is kept for comparison.
+        let keep = originalBody.count < Self.bodyCompareLimit
+        try chunk.withUnsafeReadableBytes { bytes in
+            try parser.feed(bytes)
+            if keep { originalBody.append(contentsOf: bytes) }
         }
-        let bytes = Array(chunk.readableBytesView)
-        try parser?.feed(bytes)
-        if originalBody.count < Self.bodyCompareLimit { originalBody += bytes }
-        size += bytes.count
         return .continue
     }
 
