@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MailMessage", targets: ["MailMessage"]),
         .library(name: "Outbound", targets: ["Outbound"]),
         .library(name: "Policy", targets: ["Policy"]),
+        .library(name: "ZipArchive", targets: ["ZipArchive"]),
         .executable(name: "sekishod", targets: ["sekishod"]),
         .executable(name: "sekisho", targets: ["sekisho"]),
         .executable(name: "example-milter", targets: ["example-milter"]),
@@ -72,6 +73,21 @@ let package = Package(
             name: "Policy",
             swiftSettings: strictSettings
         ),
+        // System zlib (raw deflate, CRC-32) and libcrypto (hardware AES) for the ZIP writer.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Writing ZIP archives: deflate, WinZip AES-256 (AE-2) or ZipCrypto, ZIP64, UTF-8 or CP932
+        // names; streamed, memory flat in file size.
+        .target(
+            name: "ZipArchive",
+            dependencies: [
+                "CZlib",
+                "CLibCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The gateway's composition root: typed configuration and buildServices(configuration:logger:).
         .target(
             name: "Daemon",
@@ -85,6 +101,7 @@ let package = Package(
                 "Policy",
                 "MailMessage",
                 "Outbound",
+                "ZipArchive",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
@@ -112,6 +129,7 @@ let package = Package(
                 "Outbound",
                 "Policy",
                 "Daemon",
+                "ZipArchive",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -209,6 +227,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ZipArchiveTests",
+            dependencies: [
+                "ZipArchive",
+                "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

@@ -69,6 +69,16 @@ struct ConfigurationTests {
         #expect(decisions.map { $0.actions.map(\.filter) } == [["encrypt", "archive"], ["archive"], ["archive"]])
     }
 
+    @Test("etc/examples/gateway.yaml: valid, rig ports, and every filter it names is built in")
+    func gatewayExample() throws {
+        let configuration = try ConfigurationLoader.load(file: Self.root.appendingPathComponent("etc/examples/gateway.yaml").path)
+        #expect(configuration.milterListeners == [.inet(host: "127.0.0.1", port: 10029)])
+        #expect(configuration.reinjectionRelay == "127.0.0.1:10027")
+        let builtIn = Set(Gateway.builtInFilters.map(\.name))
+        let named = Set(configuration.rules.flatMap { $0.actions.map(\.filter) })
+        #expect(!named.isEmpty && named.isSubset(of: builtIn))
+    }
+
     /// (yaml, line, key, words in the message)
     static let errors: [(String, Int?, String, String)] = [
         ("milter:\n  listen: tcp:1234\n", 2, "milter.listen", "not a milter socket"),
