@@ -243,6 +243,7 @@ let package = Package(
             name: "DaemonTests",
             dependencies: [
                 "Daemon",
+                "ZipArchive",
                 "Policy",
                 "MailMessage",
                 .product(name: "NIOCore", package: "swift-nio"),

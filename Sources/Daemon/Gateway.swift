@@ -51,6 +51,7 @@ public enum Gateway {
             reinjection = PolicyMilter.Reinjection(queue: queue, relay: relay)
         }
         let splitCopies = reinjection
+        let filters = builtInFilters(stateDirectory: configuration.stateDirectory)
         var milter = MilterServer<PolicyMilter>.Configuration(listeners: configuration.milterListeners)
         milter.failureVerdict = configuration.failureVerdict
         milter.shutdownDrainTimeout = .milliseconds(Int64(configuration.shutdownDrain.components.seconds * 1000 + configuration.shutdownDrain.components.attoseconds / 1_000_000_000_000_000))
@@ -59,7 +60,7 @@ public enum Gateway {
             // Each session works with the policy in force when it began.
             let policy = store.configuration
             metrics.connection(opened: true)
-            let pipeline = Pipeline(filters: builtInFilters, configuration: policy, logger: session.logger, metrics: metrics)
+            let pipeline = Pipeline(filters: filters, configuration: policy, logger: session.logger, metrics: metrics)
             return PolicyMilter(context: PolicyMilter.Context(configuration: policy, pipeline: pipeline, loopGuard: loopGuard, reinjection: splitCopies, metrics: metrics, logger: session.logger))
         }
         services.insert(server, at: 0)
@@ -70,8 +71,14 @@ public enum Gateway {
     }
 
     /// The filters this build carries (the others arrive with their issues; a rule naming one
-    /// that is missing fails safe with its failure action).
-    public static let builtInFilters: [any MessageFilter] = [HeaderFilter(), BannerFilter()]
+    /// that is missing fails safe with its failure action). Temporary files go under
+    /// `stateDirectory`.
+    public static func builtInFilters(stateDirectory: String) -> [any MessageFilter] {
+        [HeaderFilter(), BannerFilter(), EncryptFilter(spoolDirectory: stateDirectory), StripFilter()]
+    }
+
+    /// The names rules can use with this build.
+    public static var builtInFilterNames: Set<String> { Set(builtInFilters(stateDirectory: "/tmp").map(\.name)) }
 
     /// The main.cf lines that point Postfix at a milter socket.
     public static func postfixLines(for address: MilterSocketAddress) -> [String] {

@@ -74,7 +74,7 @@ struct ConfigurationTests {
         let configuration = try ConfigurationLoader.load(file: Self.root.appendingPathComponent("etc/examples/gateway.yaml").path)
         #expect(configuration.milterListeners == [.inet(host: "127.0.0.1", port: 10029)])
         #expect(configuration.reinjectionRelay == "127.0.0.1:10027")
-        let builtIn = Set(Gateway.builtInFilters.map(\.name))
+        let builtIn = Gateway.builtInFilterNames
         let named = Set(configuration.rules.flatMap { $0.actions.map(\.filter) })
         #expect(!named.isEmpty && named.isSubset(of: builtIn))
     }

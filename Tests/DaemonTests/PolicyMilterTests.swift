@@ -25,7 +25,7 @@ struct PolicyMilterTests {
               - banner: {text: "社外宛てメール / external mail"}
           - name: needs-encryption
             when: {subject_contains: ["[encrypt]"]}
-            actions: [encrypt]
+            actions: [virus_scan]
         """
 
     func withGateway(_ yaml: String, _ body: (MilterSocketAddress, String) async throws -> Void) async throws -> LogCapture {

@@ -34,7 +34,7 @@ struct SplitEndToEndTests {
               - header: {name: X-Treatment, value: inbound}
           - name: broken
             when: {subject_contains: ["[broken]"]}
-            actions: [encrypt]
+            actions: [virus_scan]
         """
     }
 

@@ -132,9 +132,13 @@ public enum ConfigurationLoader {
                     case "on_error": settings.onError = try failureAction(child)
                     case "timeout": settings.timeout = try child.duration()
                     default:
-                        guard case .scalar = valueNode else { throw child.error("filter settings are single values") }
-                        settings.parameters[key] = try child.string()
+                        settings.parameters[key] = try parameterValue(child)
                     }
+                }
+                do {
+                    try FilterParameters.validate(filter: name, parameters: settings.parameters)
+                } catch {
+                    throw entry.error(error.reason)
                 }
                 configuration.filters[name] = settings
             }
@@ -145,6 +149,22 @@ public enum ConfigurationLoader {
             for element in try node.elements() {
                 let rule = try self.rule(element, tableReference: tableReference)
                 guard names.insert(rule.name).inserted else { throw element.error("a rule named \"\(rule.name)\" exists already") }
+                for action in rule.actions {
+                    let merged = configuration.settings(forFilter: action.filter).parameters.merging(action.parameters) { _, rule in rule }
+                    do {
+                        try FilterParameters.validate(filter: action.filter, parameters: merged)
+                    } catch {
+                        throw ConfigurationError(file: file, line: element.line, key: "\(element.path).actions.\(action.filter)", message: error.reason)
+                    }
+                    if action.filter == "encrypt", configuration.reinjectionRelay == nil, let settings = try? EncryptSettings(merged),
+                        settings.notify != .none, settings.password.isRandom || settings.notifyFixed
+                    {
+                        throw ConfigurationError(
+                            file: file, line: element.line, key: "\(element.path).actions.encrypt",
+                            message: "password notices are sent through reinjection.relay, which is not set (or say notify: none)"
+                        )
+                    }
+                }
                 configuration.rules.append(rule)
             }
         }
@@ -243,13 +263,21 @@ public enum ConfigurationLoader {
         guard knownFilters.contains(name) else { throw parametersNode.error("unknown filter (known: \(knownFilters.sorted().joined(separator: ", ")))") }
         var parameters = [String: String]()
         for (key, value) in try parametersNode.namedEntries() {
-            guard case .scalar = value.node else { throw value.error("action parameters are single values") }
-            parameters[key] = try value.string()
+            parameters[key] = try parameterValue(value)
         }
         return RuleAction(filter: name, parameters: parameters, rule: rule)
     }
 
     // MARK: - Values
+
+    /// A filter parameter: one value, or a list of values joined with commas.
+    private static func parameterValue(_ node: ConfigNode) throws(ConfigurationError) -> String {
+        switch node.node {
+        case .scalar: return try node.string()
+        case .sequence: return try node.strings().joined(separator: ",")
+        default: throw node.error("filter parameters are values or lists of values")
+        }
+    }
 
     private static func failureAction(_ node: ConfigNode) throws(ConfigurationError) -> FailureAction {
         guard let action = FailureAction(rawValue: try node.string().lowercased()) else { throw node.error("expected tempfail, accept or reject") }

@@ -28,6 +28,11 @@ public struct FilterWork: Sendable {
     public var verdict: MilterVerdict?
     /// Whether a transform changed the message.
     public var changed = false
+    /// Mail to send once the MTA has this message (password notices): queued durably before
+    /// the MTA is answered, released after.
+    public var followUps: [FollowUpMail] = []
+    /// Things a filter wants logged with the message (skipped parts, reasons), never secrets.
+    public var notes: [String] = []
 
     public init(message: MailMessage, facts: MessageFacts, recipients: [String], queueID: String?) {
         self.message = message

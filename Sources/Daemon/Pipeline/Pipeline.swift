@@ -63,9 +63,13 @@ public struct Pipeline: Sendable {
             let clock = ContinuousClock()
             let started = clock.now
             do {
+                // The rule's parameters over the filter's settings (`filters.<name>`).
+                let parameters = settings.parameters.merging(action.parameters) { _, rule in rule }
+                let before = current.notes.count
                 current = try await Self.withTimeout(settings.timeout, filter: action.filter) { [current] in
-                    try await filter.run(current, parameters: action.parameters)
+                    try await filter.run(current, parameters: parameters)
                 }
+                for note in current.notes.dropFirst(before) { log.info("filter note", metadata: ["note": "\(note)"]) }
                 let elapsed = clock.now - started
                 metrics?.filter(action.filter, duration: elapsed)
                 log.debug("filter done", metadata: ["ms": "\(elapsed.milliseconds)"])

@@ -189,6 +189,7 @@ struct PolicyMilter: MilterHandler {
                             holdUntil: Date().addingTimeInterval(Self.holdTime)
                         )
                         held.append(try await reinjection.queue.enqueue(request))
+                        held += try await queueFollowUps(result.followUps, queueID: macros.queueID, logger: logger)
                         removed += recipientsOfGroup
                         logger.info("split copy queued", metadata: ["mail.rcpt": "\(recipientsOfGroup.joined(separator: ","))", "actions": "\(group.first?.actions.map(\.filter).joined(separator: ",") ?? "")"])
                     } catch {
@@ -211,6 +212,12 @@ struct PolicyMilter: MilterHandler {
             return verdict
         case .deliver(let result):
             do {
+                held += try await queueFollowUps(result.followUps, queueID: macros.queueID, logger: logger)
+            } catch {
+                if let queue = context.reinjection?.queue { await drop(held, from: queue) }
+                return fail(.tempfail, reason: "cannot queue follow-up mail: \(error)", logger: logger)
+            }
+            do {
                 if result.changed { try apply(result.message, original: message, modifier: modifier) }
                 for recipient in removed { try modifier.deleteRecipient("<\(recipient)>") }
             } catch {
@@ -230,6 +237,32 @@ struct PolicyMilter: MilterHandler {
             )
             return .continue
         }
+    }
+
+    /// Queues follow-up mail (password notices) held, like split copies: released once the MTA
+    /// is answered. Without a reinjection relay there is nowhere to send it: an error, so the
+    /// message gets the failure action rather than going out with no way to open it.
+    private func queueFollowUps(_ mails: [FollowUpMail], queueID: String?, logger: Logger) async throws -> [Int64] {
+        guard !mails.isEmpty else { return [] }
+        guard let reinjection = context.reinjection else {
+            throw FilterError(filter: "notice", reason: "follow-up mail needs reinjection.relay")
+        }
+        var ids = [Int64]()
+        do {
+            for mail in mails {
+                let request = EnqueueRequest(
+                    sender: try SMTPAddress(mail.sender), recipients: try mail.recipients.map { (address) throws in try SMTPAddress(address) },
+                    message: .bytes(mail.message), relay: reinjection.relay, origin: mail.kind, originQueueID: queueID,
+                    holdUntil: Date().addingTimeInterval(Self.holdTime)
+                )
+                ids.append(try await reinjection.queue.enqueue(request))
+                logger.info("follow-up mail queued", metadata: ["kind": "\(mail.kind)", "mail.rcpt": "\(mail.recipients.joined(separator: ","))"])
+            }
+        } catch {
+            await drop(ids, from: reinjection.queue)
+            throw error
+        }
+        return ids
     }
 
     /// Split copies are held this long in the queue unless released at once (a gateway that

@@ -18,6 +18,22 @@ extension MIMEEntity {
         contentID: String? = nil,
         filenameStyle: FilenameStyle = .standard
     ) -> MIMEEntity {
+        attachment(
+            filename: filename, contentType: contentType, base64Body: BodyBytes(Base64Encoder.encode(content)), inline: inline, contentID: contentID,
+            filenameStyle: filenameStyle
+        )
+    }
+
+    /// A new attachment whose content is already base64 text (CRLF lines, typically spooled
+    /// with ``SpoolWriter``: large generated files never sit in memory).
+    public static func attachment(
+        filename: String,
+        contentType: String = "application/octet-stream",
+        base64Body: BodyBytes,
+        inline: Bool = false,
+        contentID: String? = nil,
+        filenameStyle: FilenameStyle = .standard
+    ) -> MIMEEntity {
         let name = SafeFilename.make(filename)
         var header = MessageHeader()
         let type = cleanToken(contentType, fallback: "application/octet-stream")
@@ -32,7 +48,7 @@ extension MIMEEntity {
         }
         header.append(HeaderField(name: "Content-Transfer-Encoding", rawValue: "base64"))
         if let contentID { header.append(HeaderField(name: "Content-ID", rawValue: "<\(contentID)>")) }
-        return MIMEEntity(header: header, body: Base64Encoder.encode(content))
+        return MIMEEntity(header: header, headerTerminator: [13, 10], body: .leaf(LeafBody(raw: base64Body)), defaultContentType: .plainText)
     }
 
     /// A new text part in `charset` (UTF-8 when the text cannot be written in it), 7bit when the
