@@ -43,7 +43,11 @@ public enum Gateway {
             let relay = try SMTPRelay(parsing: relayText, tls: SMTPTLSSettings(mode: .none))
             let delivery = try DeliveryService(
                 queue: queue,
-                configuration: DeliveryServiceConfiguration(client: SMTPClientConfiguration(heloName: configuration.reinjectionHeloName), defaultRelay: relay, pollInterval: .milliseconds(500)),
+                configuration: DeliveryServiceConfiguration(
+                    client: SMTPClientConfiguration(heloName: configuration.reinjectionHeloName), defaultRelay: relay,
+                    // The relay is the local MTA: when it is back, mail should move within seconds.
+                    retry: Self.reinjectionRetry, pollInterval: .milliseconds(500)
+                ),
                 logger: logger,
                 metrics: OutboundMetrics(factory: metrics.factory)
             )
@@ -69,6 +73,9 @@ public enum Gateway {
         }
         return (services, store, metrics)
     }
+
+    /// Retries into the local MTA: after 10 s, doubling to at most 5 minutes, for 5 days.
+    public static let reinjectionRetry = RetrySchedule(initialDelay: .seconds(10), factor: 2, maximumDelay: .seconds(300))
 
     /// The filters this build carries (the others arrive with their issues; a rule naming one
     /// that is missing fails safe with its failure action). Temporary files go under

@@ -69,9 +69,9 @@ struct ConfigurationTests {
         #expect(decisions.map { $0.actions.map(\.filter) } == [["encrypt", "archive"], ["archive"], ["archive"]])
     }
 
-    @Test("etc/examples/gateway.yaml: valid, rig ports, and every filter it names is built in")
-    func gatewayExample() throws {
-        let configuration = try ConfigurationLoader.load(file: Self.root.appendingPathComponent("etc/examples/gateway.yaml").path)
+    @Test("etc/examples for landed filters: valid, rig ports, and every filter they name is built in", arguments: ["gateway.yaml", "encrypt.yaml"])
+    func filterExamples(file: String) throws {
+        let configuration = try ConfigurationLoader.load(file: Self.root.appendingPathComponent("etc/examples/\(file)").path)
         #expect(configuration.milterListeners == [.inet(host: "127.0.0.1", port: 10029)])
         #expect(configuration.reinjectionRelay == "127.0.0.1:10027")
         let builtIn = Gateway.builtInFilterNames

@@ -40,34 +40,7 @@ struct SplitEndToEndTests {
 
     /// Runs a private Postfix whose smtpd uses a gateway started with the test policy.
     func withRig(_ body: (PostfixRig) async throws -> Void) async throws {
-        guard TestEnvironment.canRunPostfix else { throw MissingComponent("root and the postfix package") }
-        let milterPort = FreePort.next()
-        let rig = try await PostfixRig.start(milter: "inet:127.0.0.1:\(milterPort)")
-        defer { Task { await rig.stop() } }
-        let state = "/tmp/sekisho-split-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        defer { try? FileManager.default.removeItem(atPath: state) }
-        var configuration = try ConfigurationLoader.parse(Self.policy(reinjectionPort: rig.plainPort))
-        configuration.milterListeners = [.inet(host: "127.0.0.1", port: milterPort)]
-        configuration.stateDirectory = state
-        configuration.webListen = nil
-        let logs = LogCapture()
-        let (ready, continuation) = AsyncStream<MilterSocketAddress>.makeStream()
-        let services = try await Gateway.buildServices(configuration: configuration, logger: logs.logger(level: .info)) { continuation.yield($0) }
-        let group = ServiceGroup(services: services, logger: logs.logger(level: .warning))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ready.makeAsyncIterator()
-            _ = await iterator.next()
-            do {
-                try await body(rig)
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.next()
-        }
-        await rig.stop()
+        try await GatewayOnPostfix.run(policy: Self.policy(reinjectionPort:), body)
     }
 
     func send(port: Int, from: String, to: [String], subject: String, extraHeaders: String = "") async throws -> (rcpt: [Int], end: Int?) {

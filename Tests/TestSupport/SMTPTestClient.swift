@@ -44,6 +44,23 @@ public final class SMTPTestClient {
         }
     }
 
+    /// One whole transaction on a new connection: EHLO, MAIL, RCPT for each recipient, DATA.
+    /// Returns the reply code after the final dot (or the first refusal's code).
+    public static func send(port: Int, from: String, to recipients: [String], message: some Collection<UInt8>) async throws -> Int {
+        try await withConnection(port: port) { client in
+            _ = try await client.command("EHLO client.example.net")
+            let mail = try await client.command("MAIL FROM:<\(from)>")
+            guard mail.code == 250 else { return mail.code }
+            for recipient in recipients {
+                let reply = try await client.command("RCPT TO:<\(recipient)>")
+                guard reply.code == 250 else { return reply.code }
+            }
+            let (data, end) = try await client.data(message)
+            await client.quit()
+            return end?.code ?? data.code
+        }
+    }
+
     /// Sends one command line and reads the reply.
     @discardableResult
     public func command(_ line: String) async throws -> SMTPTestReply {
