@@ -1,0 +1,2 @@
+/// Download links for attachments (docs/filters/link.md).
+public enum Links {}
