@@ -194,6 +194,42 @@ struct ConformanceTests {
         #expect(run.transport.writes.withLockedValue { $0.last?.readableBytes } == encoded(Array(expected.suffix(6))).count)
     }
 
+    @Test("a streamed REPLBODY leaves in 65,535-byte packets in order, batched, never read when the message is rejected")
+    func streamedBodyReplacement() async throws {
+        let bytes = (0..<700_000).map { UInt8($0 % 253) }
+        let replacement = ByteBuffer(bytes: bytes)
+        let run = await runSession(commands: postfixConnect + postfixMessage() + [.quit]) {
+            ScriptedHandler(log: $0) { modifier in
+                try modifier.addHeader("X-Before", value: "1")
+                try modifier.replaceBody(streaming: ChunkedSource(bytes, chunk: 10_000))
+                #expect(throws: MessageModificationError.self) { try modifier.replaceBody(Array("again".utf8)) }
+                try modifier.addHeader("X-After", value: "2")
+                return .continue
+            }
+        }
+        var rest = replacement
+        var chunks = [ByteBuffer]()
+        while rest.readableBytes > 0 { chunks.append(rest.readSlice(length: min(65_535, rest.readableBytes))!) }
+        let expected: [MilterResponse] =
+            [defaultReply, .continue, .continue] + continueReplies().dropLast()
+            + [.addHeader(name: "X-Before", value: "1")] + chunks.map { .replaceBody($0) }
+            + [.addHeader(name: "X-After", value: "2"), .continue]
+        #expect(hexString(run.output) == hexString(encoded(expected)))
+        // The body went out in several writes (batches of about 256 KiB), not one.
+        let largest = run.transport.writes.withLockedValue { $0.map(\.readableBytes).max() ?? 0 }
+        #expect(largest < 400_000)
+
+        let source = ChunkedSource(bytes, chunk: 10_000)
+        let rejected = await runSession(commands: postfixConnect + postfixMessage() + [.quit]) {
+            ScriptedHandler(log: $0) { modifier in
+                try modifier.replaceBody(streaming: source)
+                return .reject
+            }
+        }
+        #expect(!hexString(rejected.output).isEmpty)
+        #expect(source.reads == 0)
+    }
+
     @Test("multi-line replies with % are sent byte-exact")
     func multiLineReply() async throws {
         let reply = try SMTPReply(code: 550, enhancedCode: "5.7.1", lines: ["first line", "100% sure", "last"])
@@ -400,5 +436,26 @@ struct ConformanceTests {
         let pieces = [encoded(MilterCommand.optionNegotiation(.postfix)), encoded(MilterCommand.macro(stage: .connect, macros: [])), encoded(MilterCommand.connect(hostname: "h", address: .unknown))]
         let run = await runSession(pieces)
         #expect(run.transport.acknowledgements.withLockedValue { $0 } == 1)
+    }
+}
+
+/// A replacement body handed out in chunks no larger than `chunk`, counting reads.
+final class ChunkedSource: ReplacementBodySource, @unchecked Sendable {
+    private let bytes: [UInt8]
+    private let chunk: Int
+    private var offset = 0
+    private(set) var reads = 0
+
+    init(_ bytes: [UInt8], chunk: Int) {
+        self.bytes = bytes
+        self.chunk = chunk
+    }
+
+    func nextChunk(maximumLength: Int) throws -> ByteBuffer? {
+        reads += 1
+        guard offset < bytes.count else { return nil }
+        let end = min(bytes.count, offset + min(chunk, maximumLength))
+        defer { offset = end }
+        return ByteBuffer(bytes: bytes[offset..<end])
     }
 }

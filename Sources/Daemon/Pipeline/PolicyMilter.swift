@@ -293,12 +293,13 @@ struct PolicyMilter: MilterHandler {
             case .delete(let name, let occurrence): try modifier.deleteHeader(name, occurrence: occurrence)
             }
         }
-        var serialized = [UInt8]()
-        try updated.write { serialized.append(contentsOf: $0) }
-        let headerLength = updated.header.raw.count + updated.root.headerTerminator.count
-        let body = Array(serialized[min(headerLength, serialized.count)...])
-        if body != originalBody || originalBody.count >= Self.bodyCompareLimit {
-            try modifier.replaceBody(body)
+        // Serialised once (large bodies to a temporary file) and streamed to the MTA.
+        let body = try ReplacementBody(updated, directory: context.configuration.stateDirectory, memoryLimit: Self.bodyCompareLimit)
+        if let bytes = body.bytesInMemory, bytes == originalBody, originalBody.count < Self.bodyCompareLimit { return }
+        if body.isEmpty {
+            try modifier.replaceBody(Array("\r\n".utf8))
+        } else {
+            try modifier.replaceBody(streaming: body)
         }
     }
 

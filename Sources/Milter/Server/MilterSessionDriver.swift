@@ -204,14 +204,43 @@ struct MilterSessionDriver {
             verdict = settings.failureVerdict
         }
         transport.endSlowWork()
-        let modifications = modifier.finish()
+        let pieces = modifier.finishPieces()
         let (response, _) = machine.completed(verdict)
         if verdict == .continue || verdict == .accept || verdict == .skip {
-            for modification in modifications {
-                output.writeMilterResponse(modification)
+            for piece in pieces {
+                switch piece {
+                case .response(let modification):
+                    output.writeMilterResponse(modification)
+                case .body(let source):
+                    try await streamBody(from: source, maximumPayload: machine.negotiated?.maximumPayload ?? 65_535, into: &output, transport: transport)
+                }
             }
         }
         output.writeMilterResponse(response ?? .continue)
+    }
+
+    /// Writes a streamed replacement body as `SMFIR_REPLBODY` packets, handing the transport a
+    /// batch every 256 KiB (the transport waits while the MTA is not reading), so memory holds
+    /// one batch, not the body.
+    private func streamBody(
+        from source: any ReplacementBodySource, maximumPayload: Int, into output: inout ByteBuffer, transport: any MilterTransport
+    ) async throws {
+        // Chunks are gathered into full packets (a source may hand out less than asked).
+        var packet = ByteBuffer()
+        while let chunk = try source.nextChunk(maximumLength: max(1, maximumPayload - packet.readableBytes)), chunk.readableBytes > 0 {
+            var chunk = chunk
+            packet.writeBuffer(&chunk)
+            // (A source that hands out more than asked is cut to size.)
+            while packet.readableBytes >= maximumPayload {
+                output.writeMilterResponse(.replaceBody(packet.readSlice(length: maximumPayload)!))
+            }
+            packet.discardReadBytes()
+            if output.readableBytes >= 256 << 10 {
+                try await transport.write(output)
+                output.clear()
+            }
+        }
+        if packet.readableBytes > 0 { output.writeMilterResponse(.replaceBody(packet)) }
     }
 
     /// Delivers the data of an `SMFIC_BODYEOB` as a body chunk. Returns a response when the chunk's

@@ -13,12 +13,19 @@ public final class MessageModifier {
     public let negotiated: NegotiatedOptions
     private var changes: [Change] = []
     private var body: ByteBuffer?
+    private var bodySource: (any ReplacementBodySource)?
     private var finished = false
     private let sendProgress: () async throws -> Void
 
     private enum Change {
         case response(MilterResponse)
         case replacementBody
+    }
+
+    /// What the session sends: packets, and possibly one streamed body.
+    enum Piece {
+        case response(MilterResponse)
+        case body(any ReplacementBodySource)
     }
 
     init(negotiated: NegotiatedOptions, sendProgress: @escaping () async throws -> Void) {
@@ -88,6 +95,9 @@ public final class MessageModifier {
     ///   an empty `SMFIR_REPLBODY` packet ("no data in input packet"); use `"\r\n"` for an empty body.
     public func replaceBody(_ bytes: ByteBuffer) throws(MessageModificationError) {
         try check(.changeBody, "SMFIR_REPLBODY")
+        guard bodySource == nil else {
+            throw MessageModificationError(.invalidValue, "the body is already replaced from a stream")
+        }
         if bytes.readableBytes == 0 {
             guard body != nil else {
                 throw MessageModificationError(
@@ -104,6 +114,19 @@ public final class MessageModifier {
             var appended = bytes
             body!.writeBuffer(&appended)
         }
+    }
+
+    /// Replaces the body with bytes read from `source` while the reply is sent: memory stays
+    /// flat however large the new body is (the session writes `SMFIR_REPLBODY` packets as it
+    /// reads, waiting when the MTA is slow to take them). Nothing is read when the verdict
+    /// rejects, tempfails or discards. The source must yield at least one byte.
+    public func replaceBody(streaming source: any ReplacementBodySource) throws(MessageModificationError) {
+        try check(.changeBody, "SMFIR_REPLBODY")
+        guard body == nil, bodySource == nil else {
+            throw MessageModificationError(.invalidValue, "the body is already replaced")
+        }
+        bodySource = source
+        changes.append(.replacementBody)
     }
 
     /// Replaces the body with these bytes; see ``replaceBody(_:)-(ByteBuffer)``.
@@ -131,20 +154,39 @@ public final class MessageModifier {
 
     /// The modifications as packets, in order, body chunks contiguous.
     func finish() -> [MilterResponse] {
+        finishPieces().flatMap { piece -> [MilterResponse] in
+            switch piece {
+            case .response(let response): return [response]
+            case .body(let source):
+                var responses = [MilterResponse]()
+                while let chunk = try? source.nextChunk(maximumLength: negotiated.maximumPayload), chunk.readableBytes > 0 {
+                    responses.append(.replaceBody(chunk))
+                }
+                return responses
+            }
+        }
+    }
+
+    /// The modifications in order; a streamed body stays a source for the session to read.
+    func finishPieces() -> [Piece] {
         finished = true
-        var responses: [MilterResponse] = []
+        var pieces: [Piece] = []
         for change in changes {
             switch change {
             case .response(let response):
-                responses.append(response)
+                pieces.append(.response(response))
             case .replacementBody:
+                if let bodySource {
+                    pieces.append(.body(bodySource))
+                    continue
+                }
                 var rest = body ?? ByteBuffer()
                 while rest.readableBytes > 0 {
-                    responses.append(.replaceBody(rest.readSlice(length: min(rest.readableBytes, negotiated.maximumPayload))!))
+                    pieces.append(.response(.replaceBody(rest.readSlice(length: min(rest.readableBytes, negotiated.maximumPayload))!)))
                 }
             }
         }
-        return responses
+        return pieces
     }
 
     private func record(_ response: MilterResponse) throws(MessageModificationError) {
@@ -248,4 +290,13 @@ public struct MessageModificationError: Error, Hashable, Sendable, CustomStringC
     }
 
     public var description: String { "modification refused: \(detail)" }
+}
+
+/// A replacement body read in chunks while the reply is sent (see
+/// ``MessageModifier/replaceBody(streaming:)``): from a spool file, say.
+public protocol ReplacementBodySource: AnyObject {
+    /// The next chunk of at most `maximumLength` bytes; `nil` or an empty buffer at the end.
+    /// - Throws: when the body cannot be read; the session then closes the connection (the MTA
+    ///   has seen part of the body and applies its own failure handling: tempfail by default).
+    func nextChunk(maximumLength: Int) throws -> ByteBuffer?
 }
