@@ -1,13 +1,14 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import Logging
 import MailMessage
 import Policy
 
 /// `sekisho simulate --from A --rcpt B [--client IP] message.eml`: what the policy would do with
 /// a message, per recipient (rules matched, actions, the messages delivered). A dry run: nothing
 /// is sent, stored or changed.
-struct SimulateCommand: ParsableCommand {
+struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Show what the policy would do with a message, per recipient (no side effects)."
@@ -41,7 +42,7 @@ struct SimulateCommand: ParsableCommand {
         guard !recipients.isEmpty else { throw ValidationError("at least one --rcpt is needed") }
     }
 
-    func run() throws {
+    func run() async throws {
         let configuration: GatewayConfiguration
         if let config {
             do { configuration = try ConfigurationLoader.load(file: config) } catch {
@@ -59,11 +60,31 @@ struct SimulateCommand: ParsableCommand {
         let summary = "\"\(InspectCommand.visible(facts.subject))\", \(facts.size) bytes, \(facts.attachments.count) attachment\(facts.attachments.count == 1 ? "" : "s")\(facts.attachments.isEmpty ? "" : " (" + facts.attachments.map { InspectCommand.visible($0.filename.isEmpty ? "-" : $0.filename) }.joined(separator: ", ") + ")")"
         print(simulation.report(messageSummary: summary))
         if printMessage {
-            let bytes = try message.serialized()
+            // The filters run for real on a copy, in a scratch directory removed afterwards;
+            // nothing is queued or sent (follow-up mail is printed, not delivered).
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-simulate-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            var quiet = Logger(label: "sekisho.simulate")
+            quiet.logLevel = .critical
+            let pipeline = Pipeline(filters: Gateway.builtInFilters(stateDirectory: scratch), configuration: configuration, logger: quiet)
             for (index, group) in simulation.groups.enumerated() {
                 print("")
                 print("--- message \(index + 1) (to \(group.map(\.recipient).joined(separator: ", "))) ---")
-                print(String(decoding: bytes, as: UTF8.self))
+                let work = FilterWork(message: message, facts: facts, recipients: group.map(\.recipient), queueID: nil)
+                switch await pipeline.run(group.first?.actions ?? [], on: work) {
+                case .deliver(let result):
+                    for note in result.notes { print("(\(note))") }
+                    print(String(decoding: try result.message.serialized(), as: UTF8.self))
+                    for mail in result.followUps {
+                        print("--- follow-up \(mail.kind) from <\(mail.sender)> to \(mail.recipients.joined(separator: ", ")) (not sent) ---")
+                        print(String(decoding: mail.message, as: UTF8.self))
+                    }
+                case .stopped(let verdict, let filter):
+                    print("(stopped by \(filter): \(verdict))")
+                case .failed(let filter, let reason, let action):
+                    print("(filter \(filter) failed: \(reason); the MTA would be told \(action.rawValue))")
+                }
             }
         }
     }
