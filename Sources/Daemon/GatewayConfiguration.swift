@@ -28,6 +28,8 @@ public struct GatewayConfiguration: Sendable {
     public var reinjectionRelay: String?
     /// The HELO name used when reinjecting.
     public var reinjectionHeloName = "localhost"
+    /// The download-link server; `nil`: no `link` action.
+    public var links: LinkServerSettings?
     /// Internal domains and networks.
     public var internalScope = InternalSettings()
     /// Named lookup tables.

@@ -60,21 +60,26 @@ struct ProtectionPartsTests {
         #expect(throws: NoticeTemplateError.self) { try NoticeTemplate(text: "{{pasword}}") }
         #expect(throws: NoticeTemplateError.self) { try NoticeTemplate(text: "{{password") }
         let root = TestEnvironment.packageRoot
-        for (file, builtIn) in [("notice.ja.txt", NoticeTemplate.builtInJapanese), ("notice.en.txt", NoticeTemplate.builtInEnglish)] {
-            let onDisk = try NoticeTemplate(contentsOfFile: root.appendingPathComponent("etc/templates/\(file)").path)
-            #expect(onDisk.subject == builtIn.subject)
-            #expect(onDisk.body.trimmingCharacters(in: .newlines) == builtIn.body.trimmingCharacters(in: .newlines))
+        for kind in NoticeKind.allCases {
+            for japanese in [true, false] {
+                let builtIn = NoticeTemplate.builtIn(kind, japanese: japanese)
+                let file = "\(kind.rawValue).\(japanese ? "ja" : "en").txt"
+                let onDisk = try NoticeTemplate(contentsOfFile: root.appendingPathComponent("etc/templates/\(file)").path)
+                #expect(onDisk.subject == builtIn.subject, "\(file)")
+                #expect(onDisk.subject != nil, "\(file)")
+                #expect(onDisk.body.trimmingCharacters(in: .newlines) == builtIn.body.trimmingCharacters(in: .newlines), "\(file)")
+            }
         }
     }
 
     @Test("the notice: ISO-2022-JP subject and body that decode, threaded, one recipient, null sender")
     func notice() throws {
-        let facts = PasswordNotice.Facts(
+        let facts = NoticeComposer.PasswordFacts(
             envelopeSender: "taro@corp.example", recipients: ["a@partner.example", "b@partner.example"], subject: "見積書の送付",
             date: Self.date, messageID: "orig-1@corp.example", archiveNames: ["AttachFile.20260304.zip"], fileNames: ["見積書.xlsx", "仕様.pdf"],
             password: "Abc234xyz"
         )
-        let mail = try PasswordNotice(settings: NoticeSettings(), timeZone: Self.tokyo).compose(facts, to: ["taro@corp.example"], now: Self.date)
+        let mail = try NoticeComposer(settings: NoticeSettings(), timeZone: Self.tokyo).passwordNotice(facts, to: ["taro@corp.example"], now: Self.date)
         #expect(mail.sender == "")
         #expect(mail.recipients == ["taro@corp.example"])
         let raw = String(decoding: mail.message, as: UTF8.self)
@@ -92,7 +97,7 @@ struct ProtectionPartsTests {
         #expect(text.contains("  見積書.xlsx\n  仕様.pdf") || text.contains("  見積書.xlsx\r\n  仕様.pdf"))
         #expect(text.contains("  a@partner.example"))
 
-        let toRecipient = try PasswordNotice(settings: NoticeSettings(), timeZone: Self.tokyo).compose(facts, to: ["a@partner.example"], now: Self.date)
+        let toRecipient = try NoticeComposer(settings: NoticeSettings(), timeZone: Self.tokyo).passwordNotice(facts, to: ["a@partner.example"], now: Self.date)
         #expect(toRecipient.sender == "taro@corp.example")
     }
 

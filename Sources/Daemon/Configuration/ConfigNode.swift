@@ -95,14 +95,8 @@ struct ConfigNode {
 
     /// A duration: seconds, or with a unit `ms`, `s`, `m`, `h`.
     func duration() throws(ConfigurationError) -> Duration {
-        let text = try string().trimmed().lowercased()
-        let digits = text.prefix { $0.isNumber || $0 == "." }
-        let unit = String(text.dropFirst(digits.count)).trimmed()
-        let scale: [String: Double] = ["": 1, "s": 1, "ms": 0.001, "m": 60, "min": 60, "h": 3600]
-        guard let value = Double(digits), value.isFinite, value >= 0, value <= 86_400 * 30, let factor = scale[unit] else {
-            throw error("expected a duration such as 30s, 500ms or 5m")
-        }
-        return .milliseconds(Int64(value * factor * 1000))
+        guard let value = DurationText.parse(try string()) else { throw error("expected a duration such as 30s, 500ms, 5m or 7d") }
+        return value
     }
 }
 

@@ -76,6 +76,9 @@ public enum ConfigurationLoader {
                 configuration.reinjectionHeloName = value
             }
         }
+        if let node = top["links"] {
+            configuration.links = try linkServer(node, baseDirectory: baseDirectory)
+        }
         if let state = top["state_directory"] {
             configuration.stateDirectory = try state.string()
         }
@@ -266,6 +269,33 @@ public enum ConfigurationLoader {
             parameters[key] = try parameterValue(value)
         }
         return RuleAction(filter: name, parameters: parameters, rule: rule)
+    }
+
+    private static func linkServer(_ node: ConfigNode, baseDirectory: String) throws(ConfigurationError) -> LinkServerSettings {
+        let keys = try node.mapping(allowed: ["listen", "base_url", "directory", "tls_certificate", "tls_key", "lifetime", "maximum_downloads"])
+        guard let baseNode = keys["base_url"] else { throw node.error("base_url is required (the address recipients reach, https://…)") }
+        let base = try baseNode.string()
+        guard base.hasPrefix("https://") || base.hasPrefix("http://"), base.count > 8, !base.contains(" ") else { throw baseNode.error("expected an http:// or https:// URL") }
+        var settings = LinkServerSettings(baseURL: base.hasSuffix("/") ? String(base.dropLast()) : base)
+        if let listen = keys["listen"] {
+            let value = try listen.string()
+            guard isHostPort(value) else { throw listen.error("expected HOST:PORT") }
+            settings.listen = value
+        }
+        if let directory = keys["directory"] { settings.directory = try directory.string() }
+        func file(_ key: String) throws(ConfigurationError) -> String? {
+            guard let child = keys[key] else { return nil }
+            let value = try child.string()
+            let path = value.hasPrefix("/") ? value : "\(baseDirectory)/\(value)"
+            guard FileManager.default.isReadableFile(atPath: path) else { throw child.error("cannot read \(path)") }
+            return path
+        }
+        settings.tlsCertificate = try file("tls_certificate")
+        settings.tlsKey = try file("tls_key")
+        guard (settings.tlsCertificate == nil) == (settings.tlsKey == nil) else { throw node.error("tls_certificate and tls_key go together") }
+        if let lifetime = keys["lifetime"] { settings.lifetime = try lifetime.duration() }
+        if let maximum = keys["maximum_downloads"] { settings.maximumDownloads = try maximum.int(in: 1...1_000_000) }
+        return settings
     }
 
     // MARK: - Values

@@ -76,3 +76,25 @@ public struct MetricsSettings: Sendable, Hashable {
         self.path = path
     }
 }
+
+/// The download-link server (`links:`): where it listens, the URL recipients reach, storage,
+/// TLS, and the defaults for new links. docs/filters/link.md.
+public struct LinkServerSettings: Sendable, Hashable {
+    /// `HOST:PORT` of the download server (the public side: give it TLS or a reverse proxy).
+    public var listen = "127.0.0.1:8900"
+    /// What recipients reach: `https://files.example.co.jp` (links are `<base_url>/l/<token>`).
+    public var baseURL: String
+    /// Encrypted files and the link database; `nil` is `<state_directory>/links`.
+    public var directory: String?
+    /// PEM certificate chain and key: both set serves HTTPS.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// How long a link works unless the rule says otherwise.
+    public var lifetime = Duration.seconds(7 * 86_400)
+    /// Downloads allowed per file unless the rule says otherwise (`nil`: no limit).
+    public var maximumDownloads: Int?
+
+    public init(baseURL: String) {
+        self.baseURL = baseURL
+    }
+}

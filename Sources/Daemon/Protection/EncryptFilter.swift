@@ -152,20 +152,20 @@ public struct EncryptFilter: MessageFilter {
     ) throws -> [FollowUpMail] {
         guard settings.notify != .none else { return [] }
         guard settings.password.isRandom || settings.notifyFixed else { return [] }
-        let facts = PasswordNotice.Facts(
+        let facts = NoticeComposer.PasswordFacts(
             envelopeSender: work.facts.sender, recipients: work.recipients, subject: subject,
             date: work.message.date.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? now, messageID: work.message.messageID,
             archiveNames: archives, fileNames: files,
             password: settings.password.isRandom ? password.value : Self.fixedPasswordPlaceholder(settings.notice.language)
         )
-        let notice = PasswordNotice(settings: settings.notice, timeZone: settings.timeZone)
+        let notice = NoticeComposer(settings: settings.notice, timeZone: settings.timeZone)
         var mails = [FollowUpMail]()
         if (settings.notify == .sender || settings.notify == .both) && !work.facts.sender.isEmpty {
-            mails.append(try notice.compose(facts, to: [work.facts.sender], now: now))
+            mails.append(try notice.passwordNotice(facts, to: [work.facts.sender], now: now))
         }
         if settings.notify == .recipients || settings.notify == .both {
             // One notice per recipient: Bcc recipients must not learn about each other.
-            for recipient in work.recipients { mails.append(try notice.compose(facts, to: [recipient], now: now)) }
+            for recipient in work.recipients { mails.append(try notice.passwordNotice(facts, to: [recipient], now: now)) }
         }
         return mails
     }

@@ -38,11 +38,17 @@ public struct NoticeSettings: Sendable {
         threaded = try reader.bool("notice_threaded", default: true)
     }
 
-    /// The templates for the configured language, in order.
-    func templates() throws -> [NoticeTemplate] {
+    /// The templates of `kind` for the configured language, in order (Japanese first). Custom
+    /// files replace the password notice's templates.
+    func templates(_ kind: NoticeKind = .password) throws -> [NoticeTemplate] {
         var result = [NoticeTemplate]()
-        if language != .en { result.append(try templateJapanese.map(NoticeTemplate.init(contentsOfFile:)) ?? .builtInJapanese) }
-        if language != .ja { result.append(try templateEnglish.map(NoticeTemplate.init(contentsOfFile:)) ?? .builtInEnglish) }
+        let custom = kind == .password
+        if language != .en {
+            result.append(try (custom ? templateJapanese : nil).map(NoticeTemplate.init(contentsOfFile:)) ?? .builtIn(kind, japanese: true))
+        }
+        if language != .ja {
+            result.append(try (custom ? templateEnglish : nil).map(NoticeTemplate.init(contentsOfFile:)) ?? .builtIn(kind, japanese: false))
+        }
         return result
     }
 }

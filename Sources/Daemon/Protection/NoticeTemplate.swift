@@ -1,9 +1,20 @@
 import Foundation
 
+/// What a notice is about; each kind has a built-in template per language, the same text as
+/// `etc/templates/<file>.<ja|en>.txt`.
+public enum NoticeKind: String, Sendable, CaseIterable {
+    /// The password of a protected message (`notice.*.txt`).
+    case password = "notice"
+    /// A download link was made; its revoke page (`link.*.txt`).
+    case link
+    /// A link's first download (`downloaded.*.txt`).
+    case downloaded
+}
+
 /// A notice template: an optional `Subject:` line, a blank line, then the body. Fields are
 /// written `{{name}}`; SaMMA's tags (`<@@PASSWORD@@>`, …) are read too, so its templates carry
 /// over. Fields: `subject`, `date`, `password`, `archive` (the ZIP's name), `files` (one per
-/// line), `recipients` (one per line), `sender`, `to`.
+/// line), `recipients` (one per line), `sender`, `to`, `url`, `revoke_url`, `expires`, `client`.
 public struct NoticeTemplate: Sendable, Hashable {
     /// The subject line (with fields), or `nil` for the default.
     public let subject: String?
@@ -11,10 +22,12 @@ public struct NoticeTemplate: Sendable, Hashable {
     public let body: String
 
     /// The fields a template may use.
-    public static let fields: Set<String> = ["subject", "date", "password", "archive", "files", "recipients", "sender", "to"]
+    public static let fields: Set<String> = [
+        "subject", "date", "password", "archive", "files", "recipients", "sender", "to", "url", "revoke_url", "expires", "client",
+    ]
     private static let sammaTags = [
         "TOADDR": "to", "ENVFROM": "sender", "SUBJECT": "subject", "DATE": "date", "PASSWORD": "password", "RCPTLIST": "recipients",
-        "FILENAME": "files",
+        "FILENAME": "files", "URL": "url",
     ]
 
     /// Parses a template, checking that every field is known.
@@ -52,7 +65,7 @@ public struct NoticeTemplate: Sendable, Hashable {
         try self.init(text: text)
     }
 
-    /// `text` with its fields filled in; a list value goes one item per line.
+    /// `text` with its fields filled in.
     static func fill(_ text: String, _ values: [String: String]) -> String {
         var output = ""
         var rest = Substring(text)
@@ -65,12 +78,27 @@ public struct NoticeTemplate: Sendable, Hashable {
         return output + rest
     }
 
-    /// The Japanese template built in (the same text as etc/templates/notice.ja.txt).
-    public static let builtInJapanese = try! NoticeTemplate(text: Self.japaneseText)
-    /// The English template built in (the same text as etc/templates/notice.en.txt).
-    public static let builtInEnglish = try! NoticeTemplate(text: Self.englishText)
+    /// The built-in template of a kind in Japanese (`ja`) or English.
+    public static func builtIn(_ kind: NoticeKind, japanese: Bool) -> NoticeTemplate {
+        // The texts are constants checked by the tests against etc/templates.
+        let text: String
+        switch (kind, japanese) {
+        case (.password, true): text = noticeJa
+        case (.password, false): text = noticeEn
+        case (.link, true): text = linkJa
+        case (.link, false): text = linkEn
+        case (.downloaded, true): text = downloadedJa
+        case (.downloaded, false): text = downloadedEn
+        }
+        return (try? NoticeTemplate(text: text)) ?? NoticeTemplate(subject: nil, body: text)
+    }
 
-    static let japaneseText = """
+    private init(subject: String?, body: String) {
+        self.subject = subject
+        self.body = body
+    }
+
+    static let noticeJa = """
 Subject: パスワードのお知らせ: {{subject}}
 
 次のメールの添付ファイルは、パスワード付きZIPファイルで送られています。
@@ -90,7 +118,7 @@ ZIPファイル: {{archive}}
 このメールは関所 (Sekisho) が自動で送信しています。
 """
 
-    static let englishText = """
+    static let noticeEn = """
 Subject: Password for: {{subject}}
 
 The attachments of the message below were sent as a password-protected ZIP file.
@@ -106,6 +134,80 @@ Recipients:
 
 Attached files:
 {{files}}
+
+This notice was sent automatically by Sekisho.
+"""
+
+    static let linkJa = """
+Subject: ダウンロードリンクを作成しました: {{subject}}
+
+次のメールの添付ファイルは、ダウンロードリンクに置き換えて送信しました。
+
+件名:     {{subject}}
+送信日時: {{date}}
+有効期限: {{expires}}
+リンク:   {{url}}
+
+宛先:
+{{recipients}}
+
+添付ファイル:
+{{files}}
+
+誤送信などでリンクを無効にするには、次のページを開いてください:
+{{revoke_url}}
+
+このメールは関所 (Sekisho) が自動で送信しています。
+"""
+
+    static let linkEn = """
+Subject: Download link created: {{subject}}
+
+The attachments of the message below were replaced by a download link.
+
+Subject:  {{subject}}
+Date:     {{date}}
+Expires:  {{expires}}
+Link:     {{url}}
+
+Recipients:
+{{recipients}}
+
+Attached files:
+{{files}}
+
+To disable the link (sent by mistake?), open this page:
+{{revoke_url}}
+
+This notice was sent automatically by Sekisho.
+"""
+
+    static let downloadedJa = """
+Subject: ファイルがダウンロードされました: {{subject}}
+
+次のメールのダウンロードリンクから、最初のダウンロードがありました。
+
+件名:       {{subject}}
+ファイル:   {{files}}
+日時:       {{date}}
+接続元:     {{client}}
+
+心当たりがない場合は、リンク作成時のお知らせメールにあるページでリンクを無効にしてください。
+
+このメールは関所 (Sekisho) が自動で送信しています。
+"""
+
+    static let downloadedEn = """
+Subject: Your files were downloaded: {{subject}}
+
+The download link of the message below was used for the first time.
+
+Subject:  {{subject}}
+File:     {{files}}
+Time:     {{date}}
+Client:   {{client}}
+
+If you do not expect this, disable the link with the page named in the notice you got when it was created.
 
 This notice was sent automatically by Sekisho.
 """

@@ -34,6 +34,13 @@ struct ParameterReader {
         return value
     }
 
+    /// A duration: `30s`, `5m`, `12h`, `7d`.
+    mutating func duration(_ key: String) throws(FilterError) -> Duration? {
+        guard let text = string(key) else { return nil }
+        guard let value = DurationText.parse(text) else { throw error(key, "must be a duration like 12h or 7d, not \(text)") }
+        return value
+    }
+
     /// A byte size: `512`, `10K`, `25M`, `1G`.
     mutating func size(_ key: String) throws(FilterError) -> Int? {
         guard let text = string(key) else { return nil }
