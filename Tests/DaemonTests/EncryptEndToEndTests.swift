@@ -49,7 +49,7 @@ struct EncryptEndToEndTests {
             if structure.security.signed || structure.security.encrypted { return nil }
             let selected = structure.attachments.filter { $0.isUserAttachment && $0.uuencoded == nil }
             guard !selected.isEmpty else { return nil }
-            let names = AttachmentArchiver.uniqueNames(selected.map { EncryptFilter(spoolDirectory: "/tmp").displayName($0, message: message) })
+            let names = AttachmentSelection.uniqueNames(selected.map { AttachmentSelection.displayName($0, message: message) })
             let hashes = try selected.map { attachment -> String in
                 var hash = SHA256()
                 try message.entity(path: attachment.path)?.entity.forEachDecodedChunk { hash.update(bufferPointer: $0) }

@@ -152,7 +152,7 @@ struct ProtectionPartsTests {
 
     @Test("archive entry names: safe, unique (case-insensitively), CP932 when it can")
     func names() {
-        #expect(AttachmentArchiver.uniqueNames(["a.pdf", "A.pdf", "a.pdf", "../../etc/passwd", "noext", "noext"]) == ["a.pdf", "A (2).pdf", "a (3).pdf", "passwd", "noext", "noext (2)"])
+        #expect(AttachmentSelection.uniqueNames(["a.pdf", "A.pdf", "a.pdf", "../../etc/passwd", "noext", "noext"]) == ["a.pdf", "A (2).pdf", "a (3).pdf", "passwd", "noext", "noext (2)"])
         let cp932 = AttachmentArchiver.entryName("見積書.xlsx", .cp932)
         #expect(!cp932.isUTF8)
         #expect(cp932.bytes == [0x8C, 0xA9, 0x90, 0xCF, 0x8F, 0x91, 0x2E, 0x78, 0x6C, 0x73, 0x78])

@@ -76,22 +76,4 @@ struct AttachmentArchiver {
         }
         return ZipEntryName(utf8: name)
     }
-
-    /// Safe, unique names: `a.pdf`, `a (2).pdf`, … (compared case-insensitively, as Windows does).
-    static func uniqueNames(_ names: [String]) -> [String] {
-        var taken = Set<String>()
-        return names.map { original in
-            let safe = SafeFilename.make(original, fallback: "attachment")
-            var candidate = safe
-            var counter = 2
-            let base = (safe as NSString).deletingPathExtension
-            let ext = (safe as NSString).pathExtension
-            while taken.contains(candidate.lowercased()) {
-                candidate = ext.isEmpty ? "\(base) (\(counter))" : "\(base) (\(counter)).\(ext)"
-                counter += 1
-            }
-            taken.insert(candidate.lowercased())
-            return candidate
-        }
-    }
 }

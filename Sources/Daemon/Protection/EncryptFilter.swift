@@ -23,7 +23,7 @@ public struct EncryptFilter: MessageFilter {
         let now = Date()
         let subject = SubjectKeywords.remove(settings.subjectKeywords, from: &message)
 
-        var structure = MessageStructure(message)
+        let structure = MessageStructure(message)
         if structure.security.signed || structure.security.encrypted {
             guard settings.signedMessages == .wrap else {
                 work.notes.append("signed or encrypted message left as it is (signed: skip)")
@@ -35,13 +35,9 @@ public struct EncryptFilter: MessageFilter {
             }
             return try wrapWhole(work, message: message, subject: subject, settings: settings, now: now)
         }
-        var selected = select(structure, in: message, settings: settings, notes: &work.notes)
-        if selected.contains(where: { $0.address.isEmpty }) {
-            // The whole body is the attachment: give it a multipart/mixed to live in first.
-            message.wrapInMixed()
-            structure = MessageStructure(message)
-            selected = select(structure, in: message, settings: settings, notes: &work.notes)
-        }
+        let selected = AttachmentSelection.choose(
+            in: &message, includeInline: settings.includeInline, skipEncryptedArchives: settings.encryptedArchives == .skip, notes: &work.notes
+        )
         guard !selected.isEmpty else {
             if message.header.raw != work.message.header.raw {
                 work.message = message
@@ -50,13 +46,13 @@ public struct EncryptFilter: MessageFilter {
             return work
         }
 
-        let names = AttachmentArchiver.uniqueNames(selected.map { displayName($0, message: message) })
+        let names = AttachmentSelection.uniqueNames(selected.map { AttachmentSelection.displayName($0, message: message) })
         let items = zip(selected, names).map { attachment, entryName in
             let entity = message.entity(path: attachment.path)?.entity
             return AttachmentArchiver.Item(
                 name: entryName,
                 content: { sink in _ = try entity?.forEachDecodedChunk(sink) },
-                sizeHint: UInt64(entity.map(Self.rawSize) ?? 0)
+                sizeHint: UInt64(entity.map(AttachmentSelection.rawSize) ?? 0)
             )
         }
         let password = settings.password.password(at: now, timeZone: settings.timeZone)
@@ -70,9 +66,7 @@ public struct EncryptFilter: MessageFilter {
             archives.append(try archiver.archive(items, name: settings.archiveName(at: now), password: password, modified: now))
         }
 
-        for attachment in selected.sorted(by: { $0.address.lexicographicallyPrecedes($1.address) }).reversed() {
-            try message.removePart(path: attachment.path)
-        }
+        try AttachmentSelection.remove(selected, from: &message)
         for archive in archives { try message.addPart(archive.part) }
         try insertBanner(into: &message, settings: settings)
 
@@ -83,33 +77,6 @@ public struct EncryptFilter: MessageFilter {
         )
         work.notes.append("\(names.count) attachment(s) in \(archives.count) archive(s), \(archives.reduce(0) { $0 + $1.size }) bytes, \(settings.encryption.rawValue)")
         return work
-    }
-
-    /// The attachments to protect, in document order.
-    func select(_ structure: MessageStructure, in message: MailMessage, settings: EncryptSettings, notes: inout [String]) -> [Attachment] {
-        structure.attachments.filter { attachment in
-            guard attachment.uuencoded == nil else { return false }
-            guard attachment.isUserAttachment || (settings.includeInline && attachment.role == .inline && attachment.insideMessage == nil) else { return false }
-            if settings.encryptedArchives == .skip, let entity = message.entity(path: attachment.path)?.entity, Self.isEncryptedZip(entity) {
-                notes.append("already encrypted archive \(attachment.safeFilename) left as it is")
-                return false
-            }
-            return true
-        }
-    }
-
-    /// The name a part gets in the archive (a forwarded message without one: its subject).
-    func displayName(_ attachment: Attachment, message: MailMessage) -> String {
-        if let filename = attachment.filename, !filename.isEmpty { return filename }
-        if attachment.role == .messageRFC822 {
-            let inner = message.entity(path: attachment.path).flatMap { located -> String? in
-                if case .message(let encapsulated) = located.entity.body { return encapsulated.entity.header.text("Subject") }
-                return nil
-            }
-            return "\(inner.map { String($0.prefix(80)) } ?? "message").eml"
-        }
-        let ext = attachment.contentType.split(separator: "/").last.map(String.init) ?? "bin"
-        return "attachment.\(ext)"
     }
 
     /// The whole (signed or encrypted) message as `message.eml` in the archive, the body a
@@ -168,25 +135,6 @@ public struct EncryptFilter: MessageFilter {
             for recipient in work.recipients { mails.append(try notice.passwordNotice(facts, to: [recipient], now: now)) }
         }
         return mails
-    }
-
-    /// Whether a part is a ZIP whose first entry is encrypted (general purpose bit 0).
-    static func isEncryptedZip(_ entity: MIMEEntity) -> Bool {
-        struct Enough: Error {}
-        var head = [UInt8]()
-        _ = try? entity.forEachDecodedChunk { chunk in
-            head.append(contentsOf: chunk.prefix(8 - head.count))
-            if head.count >= 8 { throw Enough() }
-        }
-        return head.count >= 8 && head[0..<4] == [0x50, 0x4B, 0x03, 0x04] && head[6] & 1 == 1
-    }
-
-    /// The raw (encoded) size of a leaf: an upper bound of the decoded size.
-    static func rawSize(_ entity: MIMEEntity) -> Int {
-        switch entity.body {
-        case .leaf(let leaf): leaf.raw.count
-        default: Int(UInt32.max)
-        }
     }
 
     static func bannerText(_ language: NoticeLanguage) -> String {
