@@ -1,2 +1,0 @@
-/// Writing ZIP archives for the attachment-protection filters (docs/zip.md).
-public enum ZipArchive {}
