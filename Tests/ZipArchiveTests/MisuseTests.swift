@@ -91,7 +91,7 @@ struct MisuseTests {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 16)
         defer { buffer.deallocate() }
         let stream = try EntryStream(output: ZipMemoryOutput(), buffer: buffer, deflater: nil, encryptor: nil, limit: 100)
-        try stream.write(UnsafeRawBufferPointer(start: [UInt8](repeating: 1, count: 50), count: 50))
+        try [UInt8](repeating: 1, count: 50).withUnsafeBytes { try stream.write($0) }
         expectCode(.limitExceeded) {
             try [UInt8](repeating: 1, count: 60).withUnsafeBytes { try stream.write($0) }
         }

@@ -36,6 +36,7 @@ public struct ZipError: Error, CustomStringConvertible, Sendable {
         /// Key derivation, random bytes or libcrypto AES failed.
         public static let encryptionFailed = Code(.encryptionFailed)
 
+        /// The code's name, as in ``ZipError/description``.
         public var description: String {
             switch base {
             case .invalidState: "invalid state"
@@ -59,5 +60,6 @@ public struct ZipError: Error, CustomStringConvertible, Sendable {
         self.reason = reason
     }
 
+    /// "ZIP <code>: <reason>".
     public var description: String { "ZIP \(code): \(reason)" }
 }
