@@ -11,40 +11,42 @@ public enum ProcessRunner {
     }
 
     /// Runs a program to completion, feeding `input`, and returns its status and output.
+    ///
+    /// Input and output go through temporary files, not pipes: reading pipes needs a blocked
+    /// thread, and on Linux Dispatch's global queue (where such reads would run) also runs Swift
+    /// concurrency's tasks — the code under test starves while tests wait for programs.
     public static func run(_ path: String, _ arguments: [String], input: Data? = nil, timeout: TimeInterval = 120) async throws -> Result {
+        let scratch = NSTemporaryDirectory() + "sekisho-process-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let files = [scratch + ".in", scratch + ".out", scratch + ".err"]
+        defer { for file in files { try? FileManager.default.removeItem(atPath: file) } }
+        _ = FileManager.default.createFile(atPath: files[0], contents: input ?? Data())
+        _ = FileManager.default.createFile(atPath: files[1], contents: nil)
+        _ = FileManager.default.createFile(atPath: files[2], contents: nil)
+        let stdin = try FileHandle(forReadingFrom: URL(fileURLWithPath: files[0]))
+        let stdout = try FileHandle(forWritingTo: URL(fileURLWithPath: files[1]))
+        let stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: files[2]))
+        defer {
+            try? stdin.close()
+            try? stdout.close()
+            try? stderr.close()
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        let stdout = Pipe()
-        let stderr = Pipe()
-        let stdin = Pipe()
+        process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
-        process.standardInput = stdin
         try process.run()
-        if let input {
-            try stdin.fileHandleForWriting.write(contentsOf: input)
-        }
-        try stdin.fileHandleForWriting.close()
-        async let out = readAll(stdout.fileHandleForReading)
-        async let err = readAll(stderr.fileHandleForReading)
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
-            if Date() > deadline {
-                process.terminate()
-            }
-            try await Task.sleep(for: .milliseconds(20))
+            if Date() > deadline { process.terminate() }
+            try await Task.sleep(for: .milliseconds(10))
         }
-        return Result(status: process.terminationStatus, output: await out, error: await err)
-    }
-
-    private static func readAll(_ handle: FileHandle) async -> String {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = handle.readDataToEndOfFile()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
+        return Result(
+            status: process.terminationStatus,
+            output: (try? String(contentsOfFile: files[1], encoding: .utf8)) ?? "",
+            error: (try? String(contentsOfFile: files[2], encoding: .utf8)) ?? ""
+        )
     }
 
     /// Starts a long-running program with output sent to a log file; stop it with ``Background/stop()``.

@@ -43,7 +43,11 @@ struct AttachmentArchiver {
         let output = ZipFileOutput(fileDescriptor: descriptor)
         let writer = try ZipWriter(
             output: output, password: Array(password.value.utf8),
-            options: ZipWriterOptions(encryption: settings.encryption, compressionLevel: settings.compressionLevel)
+            options: {
+                var options = ZipWriterOptions(encryption: settings.encryption, compressionLevel: settings.compressionLevel)
+                options.timeZone = settings.timeZone
+                return options
+            }()
         )
         for item in items {
             try writer.beginEntry(Self.entryName(item.name, settings.nameEncoding), modified: modified, sizeHint: item.sizeHint)

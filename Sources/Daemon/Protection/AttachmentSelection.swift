@@ -23,7 +23,7 @@ enum AttachmentSelection {
         structure.attachments.filter { attachment in
             guard attachment.uuencoded == nil else { return false }
             guard attachment.isUserAttachment || (includeInline && attachment.role == .inline && attachment.insideMessage == nil) else { return false }
-            if skipEncryptedArchives, let entity = message.entity(path: attachment.path)?.entity, isEncryptedZip(entity) {
+            if skipEncryptedArchives, let entity = message.entity(at: attachment.address), isEncryptedZip(entity) {
                 notes.append("already encrypted archive \(attachment.safeFilename) left as it is")
                 return false
             }
@@ -33,17 +33,15 @@ enum AttachmentSelection {
 
     /// Removes the chosen parts (last first, so the paths of the others stay valid).
     static func remove(_ chosen: [Attachment], from message: inout MailMessage) throws {
-        for attachment in chosen.sorted(by: { $0.address.lexicographicallyPrecedes($1.address) }).reversed() {
-            try message.removePart(path: attachment.path)
-        }
+        try message.removeParts(at: chosen.map(\.address))
     }
 
     /// The name a part is known by (a forwarded message without one: its subject).
     static func displayName(_ attachment: Attachment, message: MailMessage) -> String {
         if let filename = attachment.filename, !filename.isEmpty { return filename }
         if attachment.role == .messageRFC822 {
-            let inner = message.entity(path: attachment.path).flatMap { located -> String? in
-                if case .message(let encapsulated) = located.entity.body { return encapsulated.entity.header.text("Subject") }
+            let inner = message.entity(at: attachment.address).flatMap { entity -> String? in
+                if case .message(let encapsulated) = entity.body { return encapsulated.entity.header.text("Subject") }
                 return nil
             }
             return "\(inner.map { String($0.prefix(80)) } ?? "message").eml"

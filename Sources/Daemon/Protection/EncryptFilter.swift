@@ -48,7 +48,7 @@ public struct EncryptFilter: MessageFilter {
 
         let names = AttachmentSelection.uniqueNames(selected.map { AttachmentSelection.displayName($0, message: message) })
         let items = zip(selected, names).map { attachment, entryName in
-            let entity = message.entity(path: attachment.path)?.entity
+            let entity = message.entity(at: attachment.address)
             return AttachmentArchiver.Item(
                 name: entryName,
                 content: { sink in _ = try entity?.forEachDecodedChunk(sink) },

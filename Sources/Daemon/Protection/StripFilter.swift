@@ -73,7 +73,7 @@ public struct StripFilter: MessageFilter {
         var removed = [(Attachment, Int, String)]()
         for attachment in structure.attachments where attachment.uuencoded == nil {
             guard attachment.isUserAttachment || (settings.includeInline && attachment.role == .inline && attachment.insideMessage == nil) else { continue }
-            guard let entity = message.entity(path: attachment.path)?.entity else { continue }
+            guard let entity = message.entity(at: attachment.address) else { continue }
             var hash = SHA256()
             var size = 0
             try entity.forEachDecodedChunk { chunk in
@@ -92,9 +92,7 @@ public struct StripFilter: MessageFilter {
             work.notes.append("signed message: attachments left in place (a change would break the signature)")
             return work
         }
-        for (attachment, _, _) in removed.sorted(by: { $0.0.address.lexicographicallyPrecedes($1.0.address) }).reversed() {
-            try message.removePart(path: attachment.path)
-        }
+        try message.removeParts(at: removed.map(\.0.address))
         if settings.attachList {
             var lines = ["削除した添付ファイル / Removed attachments:", ""]
             for (attachment, size, digest) in removed {

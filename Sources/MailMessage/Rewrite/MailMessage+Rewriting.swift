@@ -24,6 +24,33 @@ extension MailMessage {
         return removed
     }
 
+    /// Removes many parts at once, by address (``LocatedEntity/address``): one pass per parent
+    /// multipart, so taking 10,000 attachments out of a message is linear, not quadratic.
+    /// Addresses that are not parts of a multipart are an error; nothing is removed then.
+    public mutating func removeParts(at addresses: [[Int]]) throws(RewriteError) {
+        var byParent = [[Int]: Set<Int>]()
+        for address in addresses {
+            guard let index = address.last else { throw .notInMultipart("") }
+            byParent[Array(address.dropLast()), default: []].insert(index)
+        }
+        // Check everything first: all or nothing.
+        for (parent, indices) in byParent {
+            guard let entity = entity(at: parent), case .multipart(let multipart) = entity.body else { throw .notInMultipart("") }
+            guard indices.allSatisfy(multipart.parts.indices.contains) else { throw .noSuchPart("") }
+            if isUnderSignature(parent) || entity.contentType.mimeType == "multipart/signed" { throw .signed("") }
+        }
+        // Deepest parents first: removing from an outer multipart shifts the addresses below it.
+        for parent in byParent.keys.sorted(by: { $0.count > $1.count }) {
+            let indices = byParent[parent] ?? []
+            try modify(at: parent) { (entity: inout MIMEEntity) throws(RewriteError) in
+                guard case .multipart(var multipart) = entity.body else { throw .notInMultipart("") }
+                entity.body = .leaf(LeafBody(raw: .empty))  // release the copy while mutating
+                multipart.parts = multipart.parts.enumerated().filter { !indices.contains($0.offset) }.map(\.element)
+                entity.body = .multipart(multipart)
+            }
+        }
+    }
+
     /// Replaces the entity at `path` (keeping the delimiter line before it).
     public mutating func replacePart(path: String, with replacement: MIMEEntity) throws(RewriteError) {
         guard let located = entity(path: path) else { throw .noSuchPart(path) }
