@@ -110,6 +110,22 @@ struct DownloadServerTests {
         #expect(try await rig.store.list(includeExpired: true)[0].state == .exhausted)
     }
 
+    @Test("ten downloads at once of a file capped at 3: exactly three succeed and one first-download notice goes out")
+    func parallelCap() async throws {
+        let rig = try await LinkRig.make()
+        defer { rig.remove() }
+        let content = randomBytes(300_000)
+        let link = try await rig.create([("a.bin", content)], maximumDownloads: 3, notify: true)
+        let calls = Mutex(0)
+        let statuses = try await rig.withServer(onFirstDownload: { _ in calls.withLock { $0 += 1 } }) { base async throws in
+            try await Curl.parallel(Array(repeating: [base + "/l/" + link.token + "/0"], count: 10))
+        }
+        #expect(statuses.sorted() == [200, 200, 200] + Array(repeating: 410, count: 7))
+        let audit = try await rig.waitForAudit(link.id) { $0.filter { $0.outcome == .ok }.count == 3 }
+        #expect(audit.filter { $0.outcome == .ok }.count == 3 && audit.filter { $0.outcome == .overCap }.count == 7)
+        #expect(calls.withLock { $0 } == 1)
+    }
+
     @Test("an interrupted download is audited as aborted and does not use up the cap")
     func aborted() async throws {
         let rig = try await LinkRig.make()

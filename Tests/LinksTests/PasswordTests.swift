@@ -66,4 +66,20 @@ struct PasswordTests {
         let audit = try await rig.store.audit(linkID: target.id)
         #expect(audit.map(\.clientAddress) == ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.99"])
     }
+
+    @Test("twenty wrong passwords at once: exactly the limit are checked, the rest get 429")
+    func parallelGuesses() async throws {
+        let rig = try await LinkRig.make()
+        defer { rig.remove() }
+        let link = try await rig.create([("a.txt", [1])], password: Self.password)
+        let statuses = try await rig.withServer { base async throws in
+            try await Curl.parallel((0..<20).map { ["--data-urlencode", "password=guess-\($0)", base + "/l/" + link.token + "/0"] })
+        }
+        #expect(statuses.count == 20)
+        #expect(statuses.filter { $0 == 403 }.count == 5)
+        #expect(statuses.filter { $0 == 429 }.count == 15)
+        let audit = try await rig.store.audit(linkID: link.id)
+        #expect(audit.filter { $0.outcome == .badPassword }.count == 5)
+        #expect(audit.filter { $0.outcome == .rateLimited }.count == 15)
+    }
 }

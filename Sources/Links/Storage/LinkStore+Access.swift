@@ -93,6 +93,11 @@ extension LinkStore {
     /// Decides a download (``AccessPolicy``), verifies the password if there is one, unwraps the
     /// link key with the token, and counts the download (it is given back if the transfer does
     /// not complete). Refusals are audited here; a grant is audited `started`.
+    ///
+    /// A password attempt is written as `bad-password` in the same transaction that checks the
+    /// failure counts, before the password is verified, and turned into `started` (or another
+    /// outcome) once it verifies; so however many guesses arrive at once, at most
+    /// ``LinkSettings/passwordAttemptsPerWindow`` get verified per link and per client.
     func beginDownload(token: String, fileIndex: Int, password: String?, client: ClientInfo) async throws -> DownloadStart {
         let now = clock()
         guard let id = try await linkID(matching: token, downloadToken: true, revokeToken: false),
@@ -101,35 +106,61 @@ extension LinkStore {
             try await recordAudit(linkID: nil, client: client, fileIndex: fileIndex, outcome: .notFound)
             return .refused(.notFound, linkID: nil)
         }
-        func refuse(_ outcome: AuditOutcome) async throws -> DownloadStart {
-            try await recordAudit(linkID: id, client: client, fileIndex: fileIndex, outcome: outcome)
-            return .refused(outcome, linkID: id)
+        guard let row = files.first(where: { $0.position == fileIndex }), let rowID = row.id else {
+            try await recordAudit(linkID: id, client: client, fileIndex: fileIndex, outcome: .notFound)
+            return .refused(.notFound, linkID: id)
         }
-        guard let row = files.first(where: { $0.position == fileIndex }), let rowID = row.id else { return try await refuse(.notFound) }
-        let failures = link.passwordHash == nil ? (0, 0) : try await recentFailures(linkID: id, client: client.address, now: now)
-        let facts = AccessPolicy.Facts(
-            revoked: link.revokedAt != nil, expired: link.purgedAt != nil || link.expiresAt <= now.timeIntervalSince1970,
-            downloads: row.downloads, maximumDownloads: link.maximumDownloads, hasPassword: link.passwordHash != nil,
-            passwordGiven: password != nil, recentFailuresForLink: failures.0, recentFailuresForClient: failures.1,
-            attemptLimit: settings.passwordAttemptsPerWindow)
-        switch AccessPolicy.decide(facts) {
+        // Decide and record in one write transaction: a password attempt is counted as a
+        // failure before the (slow) verification, so parallel guesses cannot overrun the limit.
+        let stamp = now.timeIntervalSince1970
+        let since = stamp - settings.attemptWindow.timeInterval
+        let limit = settings.passwordAttemptsPerWindow
+        let (verdict, attemptID) = try await database.write { db -> (AccessPolicy.Verdict, Int64?) in
+            let failures = link.passwordHash != nil && password != nil ? try Self.recentFailures(db, linkID: id, client: client.address, since: since) : (0, 0)
+            let facts = AccessPolicy.Facts(
+                revoked: link.revokedAt != nil, expired: link.purgedAt != nil || link.expiresAt <= stamp, downloads: row.downloads,
+                maximumDownloads: link.maximumDownloads, hasPassword: link.passwordHash != nil, passwordGiven: password != nil,
+                recentFailuresForLink: failures.0, recentFailuresForClient: failures.1, attemptLimit: limit)
+            let verdict = AccessPolicy.decide(facts)
+            switch verdict {
+            case .refuse(let outcome):
+                _ = try Self.insertAudit(db, linkID: id, client: client, fileIndex: fileIndex, outcome: outcome, time: stamp)
+                return (verdict, nil)
+            case .verifyPassword:
+                return (verdict, try Self.insertAudit(db, linkID: id, client: client, fileIndex: fileIndex, outcome: .badPassword, time: stamp))
+            case .allow:
+                return (verdict, nil)
+            }
+        }
+        switch verdict {
         case .refuse(let outcome):
-            return try await refuse(outcome)
+            return .refused(outcome, linkID: id)
         case .verifyPassword:
             let hash = try PasswordHash(encoded: link.passwordHash ?? "")
             let given = password ?? ""
             let verified = try await NIOThreadPool.singleton.runIfActive { hash.verify(given) }
-            guard verified else { return try await refuse(.badPassword) }
+            guard verified else { return .refused(.badPassword, linkID: id) }
         case .allow:
             break
         }
+        // From here on the attempt's audit row (the provisional one of a password attempt, or
+        // a new one) tells how it ended.
+        func refuseAfterCheck(_ outcome: AuditOutcome) async throws -> DownloadStart {
+            if let attemptID {
+                try await database.write { db in
+                    try db.execute(sql: "UPDATE link_audit SET outcome = ? WHERE id = ?", arguments: [outcome.rawValue, attemptID])
+                }
+            } else {
+                try await recordAudit(linkID: id, client: client, fileIndex: fileIndex, outcome: outcome)
+            }
+            return .refused(outcome, linkID: id)
+        }
         guard let wrapped = link.wrappedKey, let key = try? LinkSecrets.unwrap(Array(wrapped), token: token, salt: Array(link.keySalt)) else {
-            return try await refuse(.corrupt)
+            return try await refuseAfterCheck(.corrupt)
         }
         let blobPath: String
-        do { blobPath = try blobs.path(of: row.blob) } catch { return try await refuse(.corrupt) }
+        do { blobPath = try blobs.path(of: row.blob) } catch { return try await refuseAfterCheck(.corrupt) }
         let maximum = link.maximumDownloads
-        let stamp = now.timeIntervalSince1970
         let auditID = try await database.write { db -> Int64? in
             // Count the download only if it is still within the cap and the link still live.
             try db.execute(
@@ -139,13 +170,13 @@ extension LinkStore {
                       AND EXISTS (SELECT 1 FROM link WHERE id = ? AND revoked_at IS NULL AND purged_at IS NULL)
                     """, arguments: [rowID, maximum, maximum, id])
             guard db.changesCount == 1 else { return nil }
-            var audit = AuditRecord(
-                id: nil, linkId: id, time: stamp, clientAddress: client.address, userAgent: client.userAgent, fileIndex: fileIndex,
-                bytes: 0, outcome: AuditOutcome.started.rawValue)
-            try audit.insert(db)
-            return audit.id
+            if let attemptID {
+                try db.execute(sql: "UPDATE link_audit SET outcome = ? WHERE id = ?", arguments: [AuditOutcome.started.rawValue, attemptID])
+                return attemptID
+            }
+            return try Self.insertAudit(db, linkID: id, client: client, fileIndex: fileIndex, outcome: .started, time: stamp)
         }
-        guard let auditID else { return try await refuse(.overCap) }
+        guard let auditID else { return try await refuseAfterCheck(.overCap) }
         return .granted(
             DownloadTicket(
                 linkID: id, fileIndex: fileIndex, file: row.file, blobPath: blobPath, key: key, auditID: auditID, fileRowID: rowID,
@@ -202,11 +233,8 @@ extension LinkStore {
     /// Writes one audit row.
     func recordAudit(linkID: Int64?, client: ClientInfo, fileIndex: Int?, outcome: AuditOutcome, bytes: Int64 = 0) async throws {
         let stamp = clock().timeIntervalSince1970
-        try await database.write { db in
-            var audit = AuditRecord(
-                id: nil, linkId: linkID, time: stamp, clientAddress: client.address, userAgent: client.userAgent, fileIndex: fileIndex,
-                bytes: bytes, outcome: outcome.rawValue)
-            try audit.insert(db)
+        _ = try await database.write { db in
+            try Self.insertAudit(db, linkID: linkID, client: client, fileIndex: fileIndex, outcome: outcome, time: stamp, bytes: bytes)
         }
     }
 
@@ -218,18 +246,26 @@ extension LinkStore {
         }
     }
 
-    /// Wrong passwords within the attempt window: for the link, and from the client address.
-    private func recentFailures(linkID: Int64, client: String, now: Date) async throws -> (Int, Int) {
-        let since = now.timeIntervalSince1970 - settings.attemptWindow.timeInterval
+    /// Wrong passwords since `since`: for the link, and from the client address (any link).
+    private static func recentFailures(_ db: Database, linkID: Int64, client: String, since: Double) throws -> (Int, Int) {
         let outcome = AuditOutcome.badPassword.rawValue
-        return try await database.read { db in
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT (SELECT COUNT(*) FROM link_audit WHERE link_id = ? AND outcome = ? AND time > ?),
-                           (SELECT COUNT(*) FROM link_audit WHERE client_address = ? AND outcome = ? AND time > ?)
-                    """, arguments: [linkID, outcome, since, client, outcome, since])
-            return (row?[0] ?? 0, row?[1] ?? 0)
-        }
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT (SELECT COUNT(*) FROM link_audit WHERE link_id = ? AND outcome = ? AND time > ?),
+                       (SELECT COUNT(*) FROM link_audit WHERE client_address = ? AND outcome = ? AND time > ?)
+                """, arguments: [linkID, outcome, since, client, outcome, since])
+        return (row?[0] ?? 0, row?[1] ?? 0)
+    }
+
+    /// Inserts one audit row and returns its id.
+    static func insertAudit(
+        _ db: Database, linkID: Int64?, client: ClientInfo, fileIndex: Int?, outcome: AuditOutcome, time: Double, bytes: Int64 = 0
+    ) throws -> Int64 {
+        var audit = AuditRecord(
+            id: nil, linkId: linkID, time: time, clientAddress: client.address, userAgent: client.userAgent, fileIndex: fileIndex,
+            bytes: bytes, outcome: outcome.rawValue)
+        try audit.insert(db)
+        return audit.id ?? 0
     }
 }

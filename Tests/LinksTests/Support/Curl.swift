@@ -46,4 +46,17 @@ enum Curl {
         }
         return Result(status: Int(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, headers: headers, body: body, exitStatus: result.status, error: result.error)
     }
+
+    /// Runs all `transfers` (each: its own options and URL) at once in one curl process and
+    /// returns their HTTP statuses, in completion order.
+    static func parallel(_ transfers: [[String]]) async throws -> [Int] {
+        let curl = try Tool.require("/usr/bin/curl")
+        var arguments = ["--parallel", "--parallel-immediate", "--parallel-max", "\(max(1, transfers.count))"]
+        for (index, transfer) in transfers.enumerated() {
+            if index > 0 { arguments.append("--next") }
+            arguments += ["-s", "-k", "-w", "%{http_code}\n", "-o", "/dev/null"] + transfer
+        }
+        let result = try await Tool.run(curl, arguments)
+        return result.output.split(separator: "\n").compactMap { Int($0) }
+    }
 }
