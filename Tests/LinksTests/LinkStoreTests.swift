@@ -66,6 +66,25 @@ struct LinkStoreTests {
         _ = try LinkSecrets.unwrap(Array(wrapped), token: link.token, salt: Array(salt))
     }
 
+    @Test("after a revocation the wrapped key is gone from every database file")
+    func keyShredded() async throws {
+        let rig = try await LinkRig.make()
+        defer { rig.remove() }
+        let link = try await rig.create([("a.txt", [1, 2, 3])])
+        _ = try await rig.create([("b.txt", [4])])
+        let wrapped = try #require(
+            try await rig.store.database.read { db in
+                try Data.fetchOne(db, sql: "SELECT wrapped_key FROM link WHERE id = ?", arguments: [link.id])
+            })
+        func databaseBytes() -> Data {
+            ["", "-wal"].reduce(into: Data()) { $0 += (try? Data(contentsOf: URL(fileURLWithPath: rig.store.databasePath + $1))) ?? Data() }
+        }
+        try await rig.store.database.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        #expect(databaseBytes().range(of: wrapped) != nil)
+        #expect(try await rig.store.revoke(id: link.id))
+        #expect(databaseBytes().range(of: wrapped) == nil)
+    }
+
     @Test("list shows states and no secrets; revoke by id, download token or revoke token deletes the blobs")
     func listAndRevoke() async throws {
         let rig = try await LinkRig.make { $0.maximumDownloads = 3 }

@@ -33,7 +33,9 @@ extension LinkStore {
     }
 
     /// Marks links purged (dropping the wrapped key first, so the data is unreadable even if a
-    /// blob survives), then removes their blobs. Returns how many it marked.
+    /// blob survives: crypto-shredding), then removes their blobs. The database runs with
+    /// `secure_delete`, and the WAL is checkpointed and truncated afterwards, so the wrapped key
+    /// does not linger in free pages or old WAL frames. Returns how many it marked.
     func purge(ids: [Int64], now: Date) async throws -> Int {
         var count = 0
         let stamp = now.timeIntervalSince1970
@@ -47,6 +49,11 @@ extension LinkStore {
             count += 1
             let blobs = self.blobs
             try await NIOThreadPool.singleton.runIfActive { for name in names { try blobs.remove(name) } }
+        }
+        if count > 0 {
+            // Move the pages without the keys into the database file and empty the WAL, so no
+            // older copy of a wrapped key stays on disk (best effort: a reader may hold the WAL).
+            try? await database.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         }
         return count
     }

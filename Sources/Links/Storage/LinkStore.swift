@@ -51,6 +51,8 @@ public final class LinkStore: Sendable {
             try blobs.prepare()
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
+            // Zero what a purge removes (wrapped keys) instead of leaving it in free pages.
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
             let pool = try DatabasePool(path: path, configuration: configuration)
             _ = chmod(path, 0o600)
             try LinkSchema.migrator.migrate(pool)
