@@ -71,6 +71,7 @@ enum HTML {
         .notice{border-left:4px solid #1d4ed8;background:#f0f4ff;padding:10px 14px;border-radius:4px}
         .notice.error{border-color:#b91c1c;background:#fef2f2}
         footer{max-width:820px;margin:12px auto 0;text-align:right;font-size:13px}
+        a{color:#1d4ed8}
         footer a{color:#52606d}
         """
 }

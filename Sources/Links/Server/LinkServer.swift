@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
@@ -35,6 +36,9 @@ public struct LinkServer: Service, CustomStringConvertible {
 
     public var description: String { "LinkServer(\(settings.listen))" }
 
+    /// How long a connection may sit idle between requests (or in the middle of one).
+    static let idleTimeout = TimeAmount.seconds(60)
+
     /// Serves until graceful shutdown.
     /// - Throws: ``LinkError`` for a bad listen address (invalidSettings) or an unreadable
     ///   certificate or key (tls); NIO's error when the address cannot be bound.
@@ -50,16 +54,15 @@ public struct LinkServer: Service, CustomStringConvertible {
             logger.info("link server listening", metadata: ["links.listen": "\(scheme)://\(address.host):\(port)"])
             onListening?(port)
         }
+        // Idle keep-alive connections (and clients that stall while sending a request) are
+        // closed after a minute; a response being written is never cut by this.
+        let http = HTTPServerBuilder.http1(configuration: .init(idleTimeout: Self.idleTimeout))
+        var server = http
         if let certificate = settings.tlsCertificate, let key = settings.tlsKey {
-            let tls = try Self.tlsConfiguration(certificate: certificate, key: key)
-            let app = Application(
-                router: router, server: try .tls(tlsConfiguration: tls), configuration: configuration, onServerRunning: running,
-                logger: logger)
-            try await app.run()
-        } else {
-            let app = Application(router: router, configuration: configuration, onServerRunning: running, logger: logger)
-            try await app.run()
+            server = try .tls(http, tlsConfiguration: Self.tlsConfiguration(certificate: certificate, key: key))
         }
+        let app = Application(router: router, server: server, configuration: configuration, onServerRunning: running, logger: logger)
+        try await app.run()
     }
 
     /// The server's TLS configuration from PEM files.

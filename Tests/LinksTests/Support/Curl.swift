@@ -35,7 +35,7 @@ enum Curl {
             try? FileManager.default.removeItem(atPath: scratch + ".body")
             try? FileManager.default.removeItem(atPath: scratch + ".head")
         }
-        let result = try await Tool.run(
+        let result = try await FileProcess.run(
             curl, ["-s", "-S", "-k", "--max-time", "60", "-o", scratch + ".body", "-D", scratch + ".head", "-w", "%{http_code}"] + arguments + [url])
         let body = (try? Data(contentsOf: URL(fileURLWithPath: scratch + ".body"))).map { [UInt8]($0) } ?? []
         let head = (try? String(contentsOfFile: scratch + ".head", encoding: .utf8)) ?? ""
@@ -56,7 +56,7 @@ enum Curl {
             if index > 0 { arguments.append("--next") }
             arguments += ["-s", "-k", "-w", "%{http_code}\n", "-o", "/dev/null"] + transfer
         }
-        let result = try await Tool.run(curl, arguments)
+        let result = try await FileProcess.run(curl, arguments)
         return result.output.split(separator: "\n").compactMap { Int($0) }
     }
 }
