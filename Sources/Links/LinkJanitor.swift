@@ -23,7 +23,10 @@ public struct LinkJanitor: Service, CustomStringConvertible {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let purged = try await store.deleteExpired(now: store.clock())
-                if purged > 0 { logger.info("deleted the files of expired or revoked links", metadata: ["links.purged": "\(purged)"]) }
+                if purged > 0 {
+                    logger.info(
+                        "deleted the files of expired or revoked links", metadata: ["links.purged": "\(purged)"])
+                }
             } catch {
                 logger.error("link janitor run failed", metadata: ["error": "\(error)"])
             }

@@ -11,7 +11,8 @@ struct AccessPolicyTests {
     ) -> AccessPolicy.Facts {
         AccessPolicy.Facts(
             revoked: revoked, expired: expired, downloads: downloads, maximumDownloads: maximum, hasPassword: password,
-            passwordGiven: given, recentFailuresForLink: linkFailures, recentFailuresForClient: clientFailures, attemptLimit: 5)
+            passwordGiven: given, recentFailuresForLink: linkFailures, recentFailuresForClient: clientFailures,
+            attemptLimit: 5)
     }
 
     static let table: [(String, AccessPolicy.Facts, AccessPolicy.Verdict)] = [

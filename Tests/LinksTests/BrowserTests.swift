@@ -14,13 +14,19 @@ struct BrowserTests {
         .enabled(if: TestEnvironment.hasExecutable(chromium) || TestEnvironment.isCI))
     func screenshot() async throws {
         let browser = try Tool.require(Self.chromium)
-        guard FileManager.default.fileExists(atPath: "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc") || !TestEnvironment.isCI else {
+        guard
+            FileManager.default.fileExists(atPath: "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+                || !TestEnvironment.isCI
+        else {
             throw MissingComponent("fonts-noto-cjk (/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc)")
         }
         let rig = try await LinkRig.make()
         defer { rig.remove() }
         let link = try await rig.create(
-            [("見積書 2026.xlsx", randomBytes(48_213)), ("仕様書_第3版.pdf", randomBytes(1_234_567)), ("<script>alert(1)</script>.txt", [1])],
+            [
+                ("見積書 2026.xlsx", randomBytes(48_213)), ("仕様書_第3版.pdf", randomBytes(1_234_567)),
+                ("<script>alert(1)</script>.txt", [1]),
+            ],
             maximumDownloads: 5, subject: "【ご確認】お見積りと仕様書の送付")
         let output = TestEnvironment.packageRoot.appendingPathComponent(".build/test-output")
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)

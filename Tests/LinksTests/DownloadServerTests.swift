@@ -14,12 +14,16 @@ struct DownloadServerTests {
         defer { rig.remove() }
         let big = randomBytes(5_000_000)
         let small = Array("品番,数量\nA-1,3\n".utf8)
-        let link = try await rig.create([("data.bin", big), ("見積書 2026.xlsx", small)], contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        let link = try await rig.create(
+            [("data.bin", big), ("見積書 2026.xlsx", small)],
+            contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         try await rig.withServer { base async throws in
             let page = try await Curl.get(base + "/l/" + link.token)
             #expect(page.status == 200)
             #expect(page.headers["content-type"] == "text/html; charset=utf-8")
-            #expect(page.headers["content-security-policy"]?.hasPrefix("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'") == true)
+            #expect(
+                page.headers["content-security-policy"]?.hasPrefix(
+                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'") == true)
             #expect(page.headers["x-content-type-options"] == "nosniff")
             #expect(page.headers["referrer-policy"] == "no-referrer")
             #expect(page.headers["cache-control"] == "no-store")
@@ -31,14 +35,16 @@ struct DownloadServerTests {
             #expect(first.body.count == 5_000_000)
             #expect(sha256Hex(first.body) == sha256Hex(big))
             #expect(first.headers["content-length"] == "5000000")
-            #expect(first.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            #expect(
+                first.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
             #expect(first.headers["cache-control"] == "no-store")
 
             let second = try await Curl.get(base + "/l/" + link.token + "/1")
             #expect(second.status == 200 && second.body == small)
             #expect(
                 second.headers["content-disposition"]
-                    == "attachment; filename=\"___ 2026.xlsx\"; filename*=UTF-8''%E8%A6%8B%E7%A9%8D%E6%9B%B8%202026.xlsx")
+                    == "attachment; filename=\"___ 2026.xlsx\"; filename*=UTF-8''%E8%A6%8B%E7%A9%8D%E6%9B%B8%202026.xlsx"
+            )
             #expect(try await Curl.get(base + "/l/" + link.token + "/2").status == 404)
             #expect(try await Curl.get(base + "/l/" + link.token + "/x").status == 404)
             let health = try await Curl.get(base + "/healthz")
@@ -46,7 +52,9 @@ struct DownloadServerTests {
         }
         let audit = try await rig.waitForAudit(link.id, outcome: .ok)
         #expect(audit.map(\.outcome) == [.viewed, .ok, .ok, .notFound, .notFound])
-        #expect(audit[1].bytes == 5_000_000 && audit[1].fileIndex == 0 && audit[2].bytes == Int64(small.count) && audit[2].fileIndex == 1)
+        #expect(
+            audit[1].bytes == 5_000_000 && audit[1].fileIndex == 0 && audit[2].bytes == Int64(small.count)
+                && audit[2].fileIndex == 1)
         #expect(audit.allSatisfy { $0.clientAddress == "127.0.0.1" && $0.userAgent?.hasPrefix("curl/") == true })
         let listed = try await rig.store.list(includeExpired: false)
         #expect(listed[0].files.map(\.downloads) == [1, 1] && listed[0].firstDownload != nil)
@@ -67,7 +75,9 @@ struct DownloadServerTests {
             }
             #expect(try await Curl.get(base + "/elsewhere").status == 404)
         }
-        let rows = try await rig.store.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM link_audit WHERE link_id IS NULL AND outcome = 'not-found'") }
+        let rows = try await rig.store.database.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM link_audit WHERE link_id IS NULL AND outcome = 'not-found'")
+        }
         #expect(rows == 4)
     }
 
@@ -83,7 +93,9 @@ struct DownloadServerTests {
             #expect(page.status == 410 && page.text.contains("有効期限が切れています"))
             let download = try await Curl.get(base + "/l/" + link.token + "/0?lang=en")
             #expect(download.status == 410 && download.text.contains("This link has expired"))
-            #expect(download.headers["content-type"] == "text/html; charset=utf-8" && download.headers["content-disposition"] == nil)
+            #expect(
+                download.headers["content-type"] == "text/html; charset=utf-8"
+                    && download.headers["content-disposition"] == nil)
         }
         let audit = try await rig.store.audit(linkID: link.id)
         #expect(audit.map(\.outcome) == [.ok, .expired, .expired])
@@ -117,7 +129,8 @@ struct DownloadServerTests {
         let content = randomBytes(300_000)
         let link = try await rig.create([("a.bin", content)], maximumDownloads: 3, notify: true)
         let calls = Mutex(0)
-        let statuses = try await rig.withServer(onFirstDownload: { _ in calls.withLock { $0 += 1 } }) { base async throws in
+        let statuses = try await rig.withServer(onFirstDownload: { _ in calls.withLock { $0 += 1 } }) {
+            base async throws in
             try await Curl.parallel(Array(repeating: [base + "/l/" + link.token + "/0"], count: 10))
         }
         #expect(statuses.sorted() == [200, 200, 200] + Array(repeating: 410, count: 7))
@@ -132,7 +145,8 @@ struct DownloadServerTests {
         defer { rig.remove() }
         let link = try await rig.create([("big.bin", randomBytes(8_000_000))], maximumDownloads: 1)
         try await rig.withServer { base async throws in
-            let cut = try await Curl.get(base + "/l/" + link.token + "/0", extra: ["--limit-rate", "200K", "--max-time", "1"])
+            let cut = try await Curl.get(
+                base + "/l/" + link.token + "/0", extra: ["--limit-rate", "200K", "--max-time", "1"])
             #expect(cut.exitStatus == 28)
             let audit = try await rig.waitForAudit(link.id, outcome: .aborted)
             #expect(audit.last?.outcome == .aborted)
@@ -162,7 +176,9 @@ struct DownloadServerTests {
         #expect(rig.blobNames().isEmpty)
     }
 
-    @Test("revoked through the revoke URL: a confirmation page, then a POST revokes; the download token cannot revoke there")
+    @Test(
+        "revoked through the revoke URL: a confirmation page, then a POST revokes; the download token cannot revoke there"
+    )
     func revokedByURL() async throws {
         let rig = try await LinkRig.make()
         defer { rig.remove() }
@@ -214,7 +230,8 @@ struct DownloadServerTests {
         #expect(events.count == 1)
         let event = try #require(events.first)
         #expect(event.linkID == notified.id && event.sender == "tanaka@example.co.jp" && event.subject == "見積書の送付")
-        #expect(event.messageID == "<m1@example.co.jp>" && event.fileName == "b.txt" && event.clientAddress == "127.0.0.1")
+        #expect(
+            event.messageID == "<m1@example.co.jp>" && event.fileName == "b.txt" && event.clientAddress == "127.0.0.1")
     }
 
     @Test("a tampered blob is never served: 500 when the damage is at the start, a cut connection when it is later")
@@ -249,7 +266,8 @@ struct DownloadServerTests {
         #expect(try await rig.store.audit(linkID: smallLink.id).map(\.outcome) == [.corrupt])
         let audit = try await rig.waitForAudit(bigLink.id, outcome: .corrupt)
         #expect(audit.map(\.outcome) == [.corrupt])
-        #expect(try await rig.store.list(includeExpired: false).allSatisfy { $0.files.allSatisfy { $0.downloads == 0 } })
+        #expect(
+            try await rig.store.list(includeExpired: false).allSatisfy { $0.files.allSatisfy { $0.downloads == 0 } })
     }
 
     @Test("the page lists the files in Japanese and English with every name escaped")
@@ -261,9 +279,13 @@ struct DownloadServerTests {
             subject: "Re: <img src=x onerror=alert(2)> ご確認")
         try await rig.withServer { base async throws in
             let japanese = try await Curl.get(base + "/l/" + link.token + "?lang=ja", headers: ["Accept-Language: en"])
-            let english = try await Curl.get(base + "/l/" + link.token, headers: ["Accept-Language: en-US,en;q=0.9,ja;q=0.5"])
+            let english = try await Curl.get(
+                base + "/l/" + link.token, headers: ["Accept-Language: en-US,en;q=0.9,ja;q=0.5"])
             let fallback = try await Curl.get(base + "/l/" + link.token)
-            for (page, words) in [(japanese, ["ファイルのダウンロード", "有効期限", "ダウンロード"]), (english, ["Download files", "Available until", "Downloads left"]), (fallback, ["ファイルのダウンロード"])] {
+            for (page, words) in [
+                (japanese, ["ファイルのダウンロード", "有効期限", "ダウンロード"]),
+                (english, ["Download files", "Available until", "Downloads left"]), (fallback, ["ファイルのダウンロード"]),
+            ] {
                 #expect(page.status == 200)
                 for word in words { #expect(page.text.contains(word), "\(word)") }
                 #expect(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;.txt"))

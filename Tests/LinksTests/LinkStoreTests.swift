@@ -31,9 +31,11 @@ struct LinkStoreTests {
             let mode = try FileManager.default.attributesOfItem(atPath: rig.blobPath(name))[.posixPermissions] as? Int
             #expect(mode == 0o600)
         }
-        let directoryMode = try FileManager.default.attributesOfItem(atPath: rig.settings.directory)[.posixPermissions] as? Int
+        let directoryMode =
+            try FileManager.default.attributesOfItem(atPath: rig.settings.directory)[.posixPermissions] as? Int
         #expect(directoryMode == 0o700)
-        let databaseMode = try FileManager.default.attributesOfItem(atPath: rig.store.databasePath)[.posixPermissions] as? Int
+        let databaseMode =
+            try FileManager.default.attributesOfItem(atPath: rig.store.databasePath)[.posixPermissions] as? Int
         #expect(databaseMode == 0o600)
     }
 
@@ -44,9 +46,13 @@ struct LinkStoreTests {
         let link = try await rig.create([("a.txt", Array("hello".utf8))], password: "Himitsu-Pass-77")
         let queue = try DatabaseQueue(path: rig.store.databasePath)
         let record = try #require(
-            try await queue.read { db -> (token: String, revoke: String, password: String, wrapped: Data, salt: Data)? in
-                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM link WHERE id = ?", arguments: [link.id]) else { return nil }
-                return (row["token_digest"], row["revoke_digest"], row["password_hash"], row["wrapped_key"], row["key_salt"])
+            try await queue.read {
+                db -> (token: String, revoke: String, password: String, wrapped: Data, salt: Data)? in
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM link WHERE id = ?", arguments: [link.id])
+                else { return nil }
+                return (
+                    row["token_digest"], row["revoke_digest"], row["password_hash"], row["wrapped_key"], row["key_salt"]
+                )
             })
         try queue.close()
         #expect(record.token == sha256Hex(Array(link.token.utf8)))
@@ -62,7 +68,9 @@ struct LinkStoreTests {
         }
         let wrapped = record.wrapped
         let salt = record.salt
-        #expect(throws: LinkError.self) { try LinkSecrets.unwrap(Array(wrapped), token: link.revokeToken, salt: Array(salt)) }
+        #expect(throws: LinkError.self) {
+            try LinkSecrets.unwrap(Array(wrapped), token: link.revokeToken, salt: Array(salt))
+        }
         _ = try LinkSecrets.unwrap(Array(wrapped), token: link.token, salt: Array(salt))
     }
 
@@ -77,7 +85,9 @@ struct LinkStoreTests {
                 try Data.fetchOne(db, sql: "SELECT wrapped_key FROM link WHERE id = ?", arguments: [link.id])
             })
         func databaseBytes() -> Data {
-            ["", "-wal"].reduce(into: Data()) { $0 += (try? Data(contentsOf: URL(fileURLWithPath: rig.store.databasePath + $1))) ?? Data() }
+            ["", "-wal"].reduce(into: Data()) {
+                $0 += (try? Data(contentsOf: URL(fileURLWithPath: rig.store.databasePath + $1))) ?? Data()
+            }
         }
         try await rig.store.database.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         #expect(databaseBytes().range(of: wrapped) != nil)
@@ -128,10 +138,20 @@ struct LinkStoreTests {
             }
         }
         let file = (name: "a", contentType: "text/plain", content: NewLink.content(bytes: [1]))
-        #expect(await attempt(NewLink(files: [], expires: now + 60, sender: "s", recipients: [], subject: ""))?.code == .invalidLink)
-        #expect(await attempt(NewLink(files: [file], expires: now - 1, sender: "s", recipients: [], subject: ""))?.code == .invalidLink)
-        #expect(await attempt(NewLink(files: [file], expires: now + 60, password: "", sender: "s", recipients: [], subject: ""))?.code == .invalidLink)
-        #expect(await attempt(NewLink(files: [file], expires: now + 60, maximumDownloads: 0, sender: "s", recipients: [], subject: ""))?.code == .invalidLink)
+        #expect(
+            await attempt(NewLink(files: [], expires: now + 60, sender: "s", recipients: [], subject: ""))?.code
+                == .invalidLink)
+        #expect(
+            await attempt(NewLink(files: [file], expires: now - 1, sender: "s", recipients: [], subject: ""))?.code
+                == .invalidLink)
+        #expect(
+            await attempt(
+                NewLink(files: [file], expires: now + 60, password: "", sender: "s", recipients: [], subject: ""))?.code
+                == .invalidLink)
+        #expect(
+            await attempt(
+                NewLink(files: [file], expires: now + 60, maximumDownloads: 0, sender: "s", recipients: [], subject: "")
+            )?.code == .invalidLink)
         let failing = (
             name: "b", contentType: "text/plain",
             content: { (sink: (UnsafeRawBufferPointer) throws -> Void) throws in
@@ -139,7 +159,10 @@ struct LinkStoreTests {
                 throw LinkError.storage("the attachment vanished")
             } as NewLink.Content
         )
-        #expect(await attempt(NewLink(files: [file, failing], expires: now + 60, sender: "s", recipients: [], subject: ""))?.code == .storage)
+        #expect(
+            await attempt(
+                NewLink(files: [file, failing], expires: now + 60, sender: "s", recipients: [], subject: ""))?.code
+                == .storage)
         #expect(rig.blobNames().isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: rig.settings.directory + "/blobs/tmp").isEmpty)
         #expect(try await rig.store.list(includeExpired: true).isEmpty)
@@ -164,7 +187,8 @@ struct LinkStoreTests {
         #expect(rig.blobNames().count == 2)
         rig.clock.advance(by: 31)
         let janitor = LinkJanitor(store: rig.store, interval: .milliseconds(100), logger: rig.logs.logger(level: .info))
-        let group = ServiceGroup(services: [janitor], logger: Logger(label: "janitor-test") { _ in SwiftLogNoOpLogHandler() })
+        let group = ServiceGroup(
+            services: [janitor], logger: Logger(label: "janitor-test") { _ in SwiftLogNoOpLogHandler() })
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let deadline = Date().addingTimeInterval(10)
@@ -194,7 +218,8 @@ struct LinkStoreTests {
         let orphan = String(repeating: "ab", count: 32)
         let fresh = String(repeating: "cd", count: 32)
         for name in [orphan, fresh] {
-            try FileManager.default.createDirectory(atPath: root + "/" + name.prefix(2), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: root + "/" + name.prefix(2), withIntermediateDirectories: true)
             try Data([1]).write(to: URL(fileURLWithPath: rig.blobPath(name)))
         }
         try Data([1]).write(to: URL(fileURLWithPath: root + "/tmp/stale.tmp"))

@@ -18,7 +18,9 @@ struct PagePartsTests {
 
     @Test("HTML escaping")
     func escaping() {
-        #expect(HTML.escape("<script>alert('x')</script> & \"q\"") == "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;")
+        #expect(
+            HTML.escape("<script>alert('x')</script> & \"q\"")
+                == "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;")
         #expect(HTML.escape("見積書") == "見積書")
     }
 
@@ -62,7 +64,9 @@ struct PagePartsTests {
         let good = LinkSettings(directory: "/var/lib/sekisho/links", baseURL: "https://files.example.co.jp/")
         try good.validate()
         #expect(good.defaultLifetime == .seconds(7 * 86_400))
-        #expect(good.passwordAttemptsPerWindow == 5 && good.attemptWindow == .seconds(900) && good.janitorInterval == .seconds(300))
+        #expect(
+            good.passwordAttemptsPerWindow == 5 && good.attemptWindow == .seconds(900)
+                && good.janitorInterval == .seconds(300))
         #expect(good.pageURL(token: "T") == "https://files.example.co.jp/l/T")
         #expect(good.revokeURL(token: "R") == "https://files.example.co.jp/r/R")
         let cases: [(String, (inout LinkSettings) -> Void)] = [
@@ -73,7 +77,12 @@ struct PagePartsTests {
             ("listen", { $0.listen = "127.0.0.1:70000" }),
             ("tls_key", { $0.tlsCertificate = "/etc/hostname" }),
             ("tls_certificate", { $0.tlsKey = "/etc/hostname" }),
-            ("tls_certificate", { $0.tlsCertificate = "/nonexistent.pem"; $0.tlsKey = "/etc/hostname" }),
+            (
+                "tls_certificate",
+                {
+                    $0.tlsCertificate = "/nonexistent.pem"; $0.tlsKey = "/etc/hostname"
+                }
+            ),
             ("default_lifetime", { $0.defaultLifetime = .zero }),
             ("maximum_downloads", { $0.maximumDownloads = 0 }),
             ("password_attempts_per_window", { $0.passwordAttemptsPerWindow = 0 }),

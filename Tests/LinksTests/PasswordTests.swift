@@ -18,7 +18,9 @@ struct PasswordTests {
         try await rig.withServer { base async throws in
             let url = base + "/l/" + link.token + "/0"
             let page = try await Curl.get(base + "/l/" + link.token + "?lang=en")
-            #expect(page.status == 200 && page.text.contains("type=\"password\"") && page.text.contains("formaction=\"\(link.token)/0?lang=en\""))
+            #expect(
+                page.status == 200 && page.text.contains("type=\"password\"")
+                    && page.text.contains("formaction=\"\(link.token)/0?lang=en\""))
             let bare = try await Curl.get(url + "?lang=en")
             #expect(bare.status == 403 && bare.text.contains("A password is required"))
             #expect(try await Curl.post(url).status == 403)
@@ -37,20 +39,27 @@ struct PasswordTests {
         let audit = try await rig.waitForAudit(link.id, outcome: .ok)
         #expect(
             audit.map(\.outcome)
-                == [.viewed, .passwordRequired, .passwordRequired] + Array(repeating: .badPassword, count: 5) + [.rateLimited, .rateLimited, .ok])
+                == [.viewed, .passwordRequired, .passwordRequired] + Array(repeating: .badPassword, count: 5) + [
+                    .rateLimited, .rateLimited, .ok,
+                ])
         rig.expectNoSecretsLogged([link.token, link.revokeToken, Self.password])
     }
 
     @Test("the limits count per link across client addresses and per client across links (X-Forwarded-For trusted)")
     func perLinkAndPerClient() async throws {
-        let rig = try await LinkRig.make { $0.trustForwardedFor = true; $0.passwordAttemptsPerWindow = 3 }
+        let rig = try await LinkRig.make {
+            $0.trustForwardedFor = true; $0.passwordAttemptsPerWindow = 3
+        }
         defer { rig.remove() }
         let target = try await rig.create([("a.txt", [1])], password: Self.password)
         let other = try await rig.create([("b.txt", [2])], password: Self.password)
         let third = try await rig.create([("c.txt", [3])], password: Self.password)
         try await rig.withServer { base async throws in
             func post(_ link: CreatedLink, _ password: String, from address: String) async throws -> Int {
-                try await Curl.post(base + "/l/" + link.token + "/0", form: ["password": password], headers: ["X-Forwarded-For: 203.0.113.250, \(address)"]).status
+                try await Curl.post(
+                    base + "/l/" + link.token + "/0", form: ["password": password],
+                    headers: ["X-Forwarded-For: 203.0.113.250, \(address)"]
+                ).status
             }
             // Three wrong passwords for one link from three addresses lock that link for everyone.
             for index in 1...3 { #expect(try await post(target, "wrong", from: "192.0.2.\(index)") == 403) }
@@ -73,7 +82,8 @@ struct PasswordTests {
         defer { rig.remove() }
         let link = try await rig.create([("a.txt", [1])], password: Self.password)
         let statuses = try await rig.withServer { base async throws in
-            try await Curl.parallel((0..<20).map { ["--data-urlencode", "password=guess-\($0)", base + "/l/" + link.token + "/0"] })
+            try await Curl.parallel(
+                (0..<20).map { ["--data-urlencode", "password=guess-\($0)", base + "/l/" + link.token + "/0"] })
         }
         #expect(statuses.count == 20)
         #expect(statuses.filter { $0 == 403 }.count == 5)

@@ -32,10 +32,17 @@ struct SecretsTests {
         #expect(wrapped.count == 12 + 32 + 16)
         let unwrapped = try LinkSecrets.unwrap(wrapped, token: token, salt: salt)
         #expect(unwrapped == key)
-        #expect(throws: LinkError.self) { try LinkSecrets.unwrap(wrapped, token: LinkSecrets.makeToken(using: &generator), salt: salt) }
-        #expect(throws: LinkError.self) { try LinkSecrets.unwrap(wrapped, token: token, salt: LinkSecrets.randomBytes(32, using: &generator)) }
+        #expect(throws: LinkError.self) {
+            try LinkSecrets.unwrap(wrapped, token: LinkSecrets.makeToken(using: &generator), salt: salt)
+        }
+        #expect(throws: LinkError.self) {
+            try LinkSecrets.unwrap(wrapped, token: token, salt: LinkSecrets.randomBytes(32, using: &generator))
+        }
         let raw = key.withUnsafeBytes { Array($0) }
-        #expect(!wrapped.indices.contains { index in index + 32 <= wrapped.count && Array(wrapped[index..<index + 32]) == raw })
+        #expect(
+            !wrapped.indices.contains { index in
+                index + 32 <= wrapped.count && Array(wrapped[index..<index + 32]) == raw
+            })
     }
 
     @Test("constant-time comparison")

@@ -12,7 +12,8 @@ struct StreamFormatTests {
 
     /// Seals `plaintext` fed in pieces of `piece` bytes with a small chunk size; returns the blob
     /// and its chunks (header first).
-    func seal(_ plaintext: [UInt8], chunkSize: Int = 1000, piece: Int = 333) throws -> (blob: [UInt8], parts: [[UInt8]]) {
+    func seal(_ plaintext: [UInt8], chunkSize: Int = 1000, piece: Int = 333) throws -> (blob: [UInt8], parts: [[UInt8]])
+    {
         var sealer = StreamSealer(key: key, noncePrefix: prefix, chunkSize: chunkSize)
         var parts = [sealer.header.bytes]
         var offset = 0
@@ -37,7 +38,9 @@ struct StreamFormatTests {
         return out + (try opener.finish())
     }
 
-    @Test("round trip at and around chunk boundaries, fed in odd pieces", arguments: [0, 1, 999, 1000, 1001, 3000, 12_345])
+    @Test(
+        "round trip at and around chunk boundaries, fed in odd pieces",
+        arguments: [0, 1, 999, 1000, 1001, 3000, 12_345])
     func roundTrip(size: Int) throws {
         let plaintext = randomBytes(size)
         let (blob, parts) = try seal(plaintext)

@@ -15,7 +15,10 @@ struct TLSTests {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let made = try await FileProcess.run(
             openssl,
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "2", "-keyout", scratch + "/key.pem", "-out", scratch + "/cert.pem"])
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "2", "-keyout",
+                scratch + "/key.pem", "-out", scratch + "/cert.pem",
+            ])
         #expect(made.status == 0, "\(made.error)")
         let rig = try await LinkRig.make {
             $0.tlsCertificate = scratch + "/cert.pem"
@@ -41,7 +44,9 @@ struct TLSTests {
 
     @Test("an unreadable key is a tls error naming the file")
     func badKey() throws {
-        #expect(throws: LinkError.self) { try LinkServer.tlsConfiguration(certificate: "/etc/hostname", key: "/etc/hostname") }
+        #expect(throws: LinkError.self) {
+            try LinkServer.tlsConfiguration(certificate: "/etc/hostname", key: "/etc/hostname")
+        }
         do {
             _ = try LinkServer.tlsConfiguration(certificate: "/nonexistent/cert.pem", key: "/nonexistent/key.pem")
         } catch {

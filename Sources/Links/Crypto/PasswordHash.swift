@@ -53,7 +53,8 @@ struct PasswordHash: Hashable, Sendable {
 
     private static func derive(_ password: String, salt: [UInt8], rounds: Int) throws -> [UInt8] {
         let normalized = Array(password.precomposedStringWithCanonicalMapping.utf8)
-        let key = try KDF.Insecure.PBKDF2.deriveKey(from: normalized, salt: salt, using: .sha256, outputByteCount: 32, rounds: rounds)
+        let key = try KDF.Insecure.PBKDF2.deriveKey(
+            from: normalized, salt: salt, using: .sha256, outputByteCount: 32, rounds: rounds)
         return key.withUnsafeBytes { Array($0) }
     }
 }

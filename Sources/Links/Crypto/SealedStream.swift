@@ -43,7 +43,9 @@ enum SealedStream {
         init(parsing bytes: ArraySlice<UInt8>) throws(LinkError) {
             guard bytes.count == SealedStream.headerSize else { throw .corrupt("the blob header is truncated") }
             let start = bytes.startIndex
-            guard Array(bytes[start..<start + 4]) == SealedStream.magic else { throw .corrupt("the blob has no SKLB header") }
+            guard Array(bytes[start..<start + 4]) == SealedStream.magic else {
+                throw .corrupt("the blob has no SKLB header")
+            }
             guard bytes[start + 4] == SealedStream.version else {
                 throw .corrupt("the blob has format version \(bytes[start + 4]), expected \(SealedStream.version)")
             }
@@ -68,7 +70,10 @@ enum SealedStream {
     static func nonce(prefix: [UInt8], index: UInt64) throws(LinkError) -> AES.GCM.Nonce {
         guard index < maximumChunks else { throw .corrupt("the blob has more than 2^32 chunks") }
         let counter = UInt32(index)
-        let bytes = prefix + [UInt8(counter >> 24), UInt8(counter >> 16 & 0xff), UInt8(counter >> 8 & 0xff), UInt8(counter & 0xff)]
+        let bytes =
+            prefix + [
+                UInt8(counter >> 24), UInt8(counter >> 16 & 0xff), UInt8(counter >> 8 & 0xff), UInt8(counter & 0xff),
+            ]
         do {
             return try AES.GCM.Nonce(data: bytes)
         } catch {

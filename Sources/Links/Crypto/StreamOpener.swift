@@ -55,7 +55,8 @@ struct StreamOpener {
         let data = SealedStream.additionalData(header: headerBytes, index: index, final: final)
         let split = sealed.endIndex - SealedStream.tagSize
         do {
-            let box = try AES.GCM.SealedBox(nonce: nonce, ciphertext: sealed[sealed.startIndex..<split], tag: sealed[split...])
+            let box = try AES.GCM.SealedBox(
+                nonce: nonce, ciphertext: sealed[sealed.startIndex..<split], tag: sealed[split...])
             let plaintext = try AES.GCM.open(box, using: key, authenticating: data)
             index += 1
             return Array(plaintext)

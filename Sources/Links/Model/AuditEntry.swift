@@ -15,6 +15,20 @@ public struct AuditEntry: Hashable, Sendable {
     /// Body bytes sent (downloads only).
     public let bytes: Int64
     public let outcome: AuditOutcome
+
+    public init(
+        id: Int64, linkID: Int64?, time: Date, clientAddress: String, userAgent: String?, fileIndex: Int?, bytes: Int64,
+        outcome: AuditOutcome
+    ) {
+        self.id = id
+        self.linkID = linkID
+        self.time = time
+        self.clientAddress = clientAddress
+        self.userAgent = userAgent
+        self.fileIndex = fileIndex
+        self.bytes = bytes
+        self.outcome = outcome
+    }
 }
 
 /// What came of an attempt (stored as its ``rawValue``).

@@ -20,4 +20,17 @@ public struct CreatedLink: Sendable {
     public let files: [LinkFile]
     /// When the link stops working.
     public let expires: Date
+
+    /// A created link (``LinkStore/create(_:)`` makes them; fakes of ``LinkCreating`` may too).
+    public init(
+        id: Int64, token: String, url: String, revokeToken: String, revokeURL: String, files: [LinkFile], expires: Date
+    ) {
+        self.id = id
+        self.token = token
+        self.url = url
+        self.revokeToken = revokeToken
+        self.revokeURL = revokeURL
+        self.files = files
+        self.expires = expires
+    }
 }

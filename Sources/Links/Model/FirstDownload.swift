@@ -13,4 +13,17 @@ public struct FirstDownload: Hashable, Sendable {
     /// Who downloaded it (IP address).
     public let clientAddress: String
     public let time: Date
+
+    public init(
+        linkID: Int64, sender: String, subject: String, messageID: String?, fileName: String, clientAddress: String,
+        time: Date
+    ) {
+        self.linkID = linkID
+        self.sender = sender
+        self.subject = subject
+        self.messageID = messageID
+        self.fileName = fileName
+        self.clientAddress = clientAddress
+        self.time = time
+    }
 }

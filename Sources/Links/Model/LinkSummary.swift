@@ -7,6 +7,11 @@ public struct LinkSummary: Hashable, Sendable {
         public let file: LinkFile
         /// Completed downloads (plus any under way).
         public let downloads: Int
+
+        public init(file: LinkFile, downloads: Int) {
+            self.file = file
+            self.downloads = downloads
+        }
     }
 
     public let id: Int64
@@ -27,6 +32,30 @@ public struct LinkSummary: Hashable, Sendable {
     public let revoked: Date?
     /// When the janitor (or a revocation) deleted the blobs and the wrapped key.
     public let purged: Date?
+
+    public init(
+        id: Int64, created: Date, expires: Date, state: LinkState, sender: String, recipients: [String],
+        subject: String,
+        messageID: String?, queueID: String?, hasPassword: Bool, maximumDownloads: Int?, files: [File],
+        firstDownload: Date?,
+        revoked: Date?, purged: Date?
+    ) {
+        self.id = id
+        self.created = created
+        self.expires = expires
+        self.state = state
+        self.sender = sender
+        self.recipients = recipients
+        self.subject = subject
+        self.messageID = messageID
+        self.queueID = queueID
+        self.hasPassword = hasPassword
+        self.maximumDownloads = maximumDownloads
+        self.files = files
+        self.firstDownload = firstDownload
+        self.revoked = revoked
+        self.purged = purged
+    }
 }
 
 /// Where a link stands.

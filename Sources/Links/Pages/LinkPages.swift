@@ -25,7 +25,8 @@ struct LinkPages: Sendable {
             body += "<input type=\"password\" id=\"password\" name=\"password\" required autocomplete=\"off\">"
             body += "<span class=\"muted\">\(text.passwordHint)</span></div>\n"
         }
-        body += "<table>\n<tr><th>\(text.fileName)</th><th>\(text.size)</th><th>SHA-256</th><th>\(text.remaining)</th><th></th></tr>\n"
+        body +=
+            "<table>\n<tr><th>\(text.fileName)</th><th>\(text.size)</th><th>SHA-256</th><th>\(text.remaining)</th><th></th></tr>\n"
         for (index, entry) in link.files.enumerated() {
             let target = "\(HTML.escape(token))/\(index)\(lang)"
             let remaining = entry.remaining.map(String.init) ?? text.unlimited
@@ -39,13 +40,15 @@ struct LinkPages: Sendable {
             }
             body += "<tr><td class=\"name\">\(HTML.escape(entry.file.name))</td>"
             body += "<td class=\"num\">\(Self.formatSize(entry.file.size))</td>"
-            body += "<td><code title=\"\(HTML.escape(entry.file.sha256))\">\(HTML.escape(String(entry.file.sha256.prefix(16))))</code></td>"
+            body +=
+                "<td><code title=\"\(HTML.escape(entry.file.sha256))\">\(HTML.escape(String(entry.file.sha256.prefix(16))))</code></td>"
             body += "<td class=\"num\">\(remaining)</td><td>\(action)</td></tr>\n"
         }
         body += "</table>\n"
         if link.hasPassword { body += "</form>\n" }
         body += "<p class=\"muted\">\(text.checksumHint)</p>"
-        return HTML.document(language: language, title: text.pageTitle, body: body, switcher: switcher(target: HTML.escape(token)))
+        return HTML.document(
+            language: language, title: text.pageTitle, body: body, switcher: switcher(target: HTML.escape(token)))
     }
 
     /// A refusal (404, 403, 410, 429, 500). `back` is a relative link to the download page.
@@ -63,13 +66,16 @@ struct LinkPages: Sendable {
             <form method="post" action="\(HTML.escape(revokeToken))?lang=\(language.rawValue)">\
             <button type="submit" class="danger">\(text.revokeButton)</button></form>
             """
-        return HTML.document(language: language, title: text.revokeTitle, body: body, switcher: switcher(target: HTML.escape(revokeToken)))
+        return HTML.document(
+            language: language, title: text.revokeTitle, body: body,
+            switcher: switcher(target: HTML.escape(revokeToken)))
     }
 
     /// After revoking (or finding the link already revoked).
     func revokedPage(alreadyRevoked: Bool) -> String {
         let title = alreadyRevoked ? text.alreadyRevokedTitle : text.revokedTitle
-        return HTML.document(language: language, title: title, body: "<p class=\"notice\">\(text.revokedText)</p>", switcher: "")
+        return HTML.document(
+            language: language, title: title, body: "<p class=\"notice\">\(text.revokedText)</p>", switcher: "")
     }
 
     private func switcher(target: String) -> String {

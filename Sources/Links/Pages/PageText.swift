@@ -82,7 +82,9 @@ struct PageText: Sendable {
         checksumHint: "SHA-256 lets you check the file you receive (first 16 digits).",
         otherLanguage: "日本語",
         revokeTitle: "Revoke download link",
-        revokeExplanation: { "This revokes the download link for \u{201C}\($0)\u{201D}. Recipients will no longer be able to download, and the files are deleted." },
+        revokeExplanation: {
+            "This revokes the download link for \u{201C}\($0)\u{201D}. Recipients will no longer be able to download, and the files are deleted."
+        },
         revokeButton: "Revoke",
         revokedTitle: "The link has been revoked",
         revokedText: "Nobody can download from this link any more, and the files have been deleted.",
@@ -92,10 +94,12 @@ struct PageText: Sendable {
             switch outcome {
             case .expired: ("This link has expired", "Ask the sender to send the files again.")
             case .revoked: ("This link has been revoked", "The sender has withdrawn this link.")
-            case .overCap: ("Download limit reached", "This file cannot be downloaded again. Please contact the sender.")
+            case .overCap:
+                ("Download limit reached", "This file cannot be downloaded again. Please contact the sender.")
             case .badPassword: ("Wrong password", "Go back and enter the password again.")
             case .passwordRequired: ("A password is required", "Enter the password on the download page.")
-            case .rateLimited: ("Too many attempts", "Too many wrong passwords were entered. Please wait a while before trying again.")
+            case .rateLimited:
+                ("Too many attempts", "Too many wrong passwords were entered. Please wait a while before trying again.")
             case .notFound: ("Link not found", "Check that the address is complete and correct.")
             default: ("The file cannot be sent", "Something went wrong on the server. Please contact the sender.")
             }

@@ -60,7 +60,9 @@ enum DownloadResponse {
             }
             if let failure {
                 if outcome == .corrupt {
-                    logger.error("blob failed its integrity check mid-transfer; connection cut", metadata: ["bytes": "\(sent)", "error": "\(failure)"])
+                    logger.error(
+                        "blob failed its integrity check mid-transfer; connection cut",
+                        metadata: ["bytes": "\(sent)", "error": "\(failure)"])
                 } else {
                     logger.info("download aborted", metadata: ["bytes": "\(sent)"])
                 }
@@ -73,6 +75,7 @@ enum DownloadResponse {
     }
 
     private static func reader(for ticket: DownloadTicket) throws -> BlobReader {
-        try BlobReader(path: ticket.blobPath, key: ticket.key, expectedSize: ticket.file.size, expectedSHA256: ticket.file.sha256)
+        try BlobReader(
+            path: ticket.blobPath, key: ticket.key, expectedSize: ticket.file.size, expectedSHA256: ticket.file.sha256)
     }
 }

@@ -60,15 +60,23 @@ struct LinkRoutes: Sendable {
             password = body.flatMap { FormBody.value(of: "password", in: String(buffer: $0)) }
         }
         do {
-            switch try await store.beginDownload(token: token, fileIndex: index, password: password, client: client(request, context)) {
+            switch try await store.beginDownload(
+                token: token, fileIndex: index, password: password, client: client(request, context))
+            {
             case .refused(let outcome, let linkID):
                 logger.info(
                     "download refused",
-                    metadata: ["link.id": "\(linkID.map(String.init) ?? "-")", "link.file": "\(index)", "outcome": "\(outcome)"])
-                let back = [.badPassword, .passwordRequired, .rateLimited].contains(outcome) ? "../\(token)?lang=\(pages.language.rawValue)" : nil
+                    metadata: [
+                        "link.id": "\(linkID.map(String.init) ?? "-")", "link.file": "\(index)",
+                        "outcome": "\(outcome)",
+                    ])
+                let back =
+                    [.badPassword, .passwordRequired, .rateLimited].contains(outcome)
+                    ? "../\(token)?lang=\(pages.language.rawValue)" : nil
                 return Self.html(HTTPResponse.Status(code: outcome.status), pages.refusalPage(outcome, back: back))
             case .granted(let ticket):
-                return await DownloadResponse.make(ticket, store: store, logger: logger, pages: pages, onFirstDownload: onFirstDownload)
+                return await DownloadResponse.make(
+                    ticket, store: store, logger: logger, pages: pages, onFirstDownload: onFirstDownload)
             }
         } catch {
             logger.error("download failed", metadata: ["error": "\(error)"])
@@ -82,10 +90,15 @@ struct LinkRoutes: Sendable {
         do {
             switch try await store.revokeTarget(revokeToken: token) {
             case .notFound:
-                try await store.recordAudit(linkID: nil, client: client(request, context), fileIndex: nil, outcome: .notFound)
+                try await store.recordAudit(
+                    linkID: nil, client: client(request, context), fileIndex: nil, outcome: .notFound)
                 return Self.html(.notFound, pages.refusalPage(.notFound))
             case .found(_, let subject, let alreadyRevoked):
-                return Self.html(.ok, alreadyRevoked ? pages.revokedPage(alreadyRevoked: true) : pages.revokeConfirmPage(subject: subject, revokeToken: token))
+                return Self.html(
+                    .ok,
+                    alreadyRevoked
+                        ? pages.revokedPage(alreadyRevoked: true)
+                        : pages.revokeConfirmPage(subject: subject, revokeToken: token))
             }
         } catch {
             logger.error("revoke page failed", metadata: ["error": "\(error)"])
@@ -101,7 +114,9 @@ struct LinkRoutes: Sendable {
             case .notFound:
                 return Self.html(.notFound, pages.refusalPage(.notFound))
             case .found(let id, _, let alreadyRevoked):
-                logger.info("link revoked through its revoke URL", metadata: ["link.id": "\(id)", "already": "\(alreadyRevoked)"])
+                logger.info(
+                    "link revoked through its revoke URL",
+                    metadata: ["link.id": "\(id)", "already": "\(alreadyRevoked)"])
                 return Self.html(.ok, pages.revokedPage(alreadyRevoked: alreadyRevoked))
             }
         } catch {
@@ -131,7 +146,9 @@ struct LinkRoutes: Sendable {
     private static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     static func html(_ status: HTTPResponse.Status, _ page: String) -> Response {
-        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
+        Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: page)))
     }
 }
 

@@ -44,7 +44,8 @@ public struct LinkServer: Service, CustomStringConvertible {
     ///   certificate or key (tls); NIO's error when the address cannot be bound.
     public func run() async throws {
         let address = try ListenAddress(parsing: settings.listen)
-        let router = LinkRoutes(store: store, settings: settings, logger: logger, onFirstDownload: onFirstDownload).router()
+        let router = LinkRoutes(store: store, settings: settings, logger: logger, onFirstDownload: onFirstDownload)
+            .router()
         let configuration = ApplicationConfiguration(address: .hostname(address.host, port: address.port))
         let logger = self.logger
         let onListening = self.onListening
@@ -61,7 +62,8 @@ public struct LinkServer: Service, CustomStringConvertible {
         if let certificate = settings.tlsCertificate, let key = settings.tlsKey {
             server = try .tls(http, tlsConfiguration: Self.tlsConfiguration(certificate: certificate, key: key))
         }
-        let app = Application(router: router, server: server, configuration: configuration, onServerRunning: running, logger: logger)
+        let app = Application(
+            router: router, server: server, configuration: configuration, onServerRunning: running, logger: logger)
         try await app.run()
     }
 
@@ -72,10 +74,13 @@ public struct LinkServer: Service, CustomStringConvertible {
         do {
             chain = try NIOSSLCertificate.fromPEMFile(certificate)
         } catch {
-            throw LinkError(code: .tls, message: "cannot read the certificate chain: \(error)", key: "tls_certificate", path: certificate)
+            throw LinkError(
+                code: .tls, message: "cannot read the certificate chain: \(error)", key: "tls_certificate",
+                path: certificate)
         }
         guard !chain.isEmpty else {
-            throw LinkError(code: .tls, message: "the file holds no PEM certificate", key: "tls_certificate", path: certificate)
+            throw LinkError(
+                code: .tls, message: "the file holds no PEM certificate", key: "tls_certificate", path: certificate)
         }
         let privateKey: NIOSSLPrivateKey
         do {
@@ -83,6 +88,7 @@ public struct LinkServer: Service, CustomStringConvertible {
         } catch {
             throw LinkError(code: .tls, message: "cannot read the private key: \(error)", key: "tls_key", path: key)
         }
-        return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+        return TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
     }
 }

@@ -2,9 +2,9 @@ import Crypto
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads one blob and hands out its plaintext, for one download.
@@ -70,7 +70,8 @@ final class BlobReader {
             try account(plaintext)
             if finished {
                 guard plaintextBytes == expectedSize else {
-                    throw LinkError.corrupt("the blob holds \(plaintextBytes) bytes, the record says \(expectedSize)", path: path)
+                    throw LinkError.corrupt(
+                        "the blob holds \(plaintextBytes) bytes, the record says \(expectedSize)", path: path)
                 }
                 guard LinkSecrets.hex(digest.finalize()) == expectedSHA256 else {
                     throw LinkError.corrupt("the blob's SHA-256 does not match the record", path: path)

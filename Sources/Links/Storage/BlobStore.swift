@@ -2,9 +2,9 @@ import Crypto
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A blob written by ``BlobStore/write(key:content:)``.
@@ -47,7 +47,8 @@ struct BlobStore: Sendable {
             if isOpen { close(descriptor) }
             if !placed { unlink(temporary) }
         }
-        var sealer = StreamSealer(key: key, noncePrefix: LinkSecrets.randomBytes(SealedStream.noncePrefixSize, using: &generator))
+        var sealer = StreamSealer(
+            key: key, noncePrefix: LinkSecrets.randomBytes(SealedStream.noncePrefixSize, using: &generator))
         var storedDigest = SHA256()
         var plainDigest = SHA256()
         func put(_ bytes: [UInt8]) throws {
@@ -60,9 +61,13 @@ struct BlobStore: Sendable {
             try sealer.append(piece, emit: put)
         }
         try sealer.finish(emit: put)
-        guard fsync(descriptor) == 0 else { throw LinkError.storage("cannot fsync a blob", path: temporary, errno: errno) }
+        guard fsync(descriptor) == 0 else {
+            throw LinkError.storage("cannot fsync a blob", path: temporary, errno: errno)
+        }
         isOpen = false
-        guard close(descriptor) == 0 else { throw LinkError.storage("cannot close a blob", path: temporary, errno: errno) }
+        guard close(descriptor) == 0 else {
+            throw LinkError.storage("cannot close a blob", path: temporary, errno: errno)
+        }
         let name = LinkSecrets.hex(storedDigest.finalize())
         let directory = root + "/" + name.prefix(2)
         try Self.makeDirectory(directory)
@@ -86,7 +91,9 @@ struct BlobStore: Sendable {
     /// - Throws: ``LinkError`` (storage) when it exists and cannot be removed.
     func remove(_ name: String) throws(LinkError) {
         let file = try path(of: name)
-        guard unlink(file) == 0 || errno == ENOENT else { throw .storage("cannot remove a blob", path: file, errno: errno) }
+        guard unlink(file) == 0 || errno == ENOENT else {
+            throw .storage("cannot remove a blob", path: file, errno: errno)
+        }
     }
 
     /// Removes blobs not in `keep`, and temporary files, last modified before `cutoff` (left by
@@ -102,11 +109,14 @@ struct BlobStore: Sendable {
         }
         for entry in (try? manager.contentsOfDirectory(atPath: root)) ?? [] {
             if entry == "tmp" {
-                for file in (try? manager.contentsOfDirectory(atPath: root + "/tmp")) ?? [] { removeIfOld(root + "/tmp/" + file) }
+                for file in (try? manager.contentsOfDirectory(atPath: root + "/tmp")) ?? [] {
+                    removeIfOld(root + "/tmp/" + file)
+                }
                 continue
             }
             guard entry.count == 2 else { continue }
-            for file in (try? manager.contentsOfDirectory(atPath: root + "/" + entry)) ?? [] where !keep.contains(entry + file) {
+            for file in (try? manager.contentsOfDirectory(atPath: root + "/" + entry)) ?? []
+            where !keep.contains(entry + file) {
                 removeIfOld(root + "/" + entry + "/" + file)
             }
         }

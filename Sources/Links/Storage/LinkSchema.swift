@@ -47,7 +47,9 @@ struct LinkRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord 
     func state(now: Date, downloads: [Int]) -> LinkState {
         if revokedAt != nil { return .revoked }
         if purgedAt != nil || expiresAt <= now.timeIntervalSince1970 { return .expired }
-        if let maximumDownloads, !downloads.isEmpty, downloads.allSatisfy({ $0 >= maximumDownloads }) { return .exhausted }
+        if let maximumDownloads, !downloads.isEmpty, downloads.allSatisfy({ $0 >= maximumDownloads }) {
+            return .exhausted
+        }
         return .active
     }
 }
@@ -152,8 +154,10 @@ enum LinkSchema {
                 table.column("bytes", .integer).notNull().defaults(to: 0)
                 table.column("outcome", .text).notNull()
             }
-            try db.create(index: "link_audit_link_time", on: AuditRecord.databaseTableName, columns: ["link_id", "time"])
-            try db.create(index: "link_audit_client_time", on: AuditRecord.databaseTableName, columns: ["client_address", "time"])
+            try db.create(
+                index: "link_audit_link_time", on: AuditRecord.databaseTableName, columns: ["link_id", "time"])
+            try db.create(
+                index: "link_audit_client_time", on: AuditRecord.databaseTableName, columns: ["client_address", "time"])
         }
         return migrator
     }

@@ -83,7 +83,8 @@ extension LinkStore {
         guard state == .active else { return .refused(outcome) }
         return .found(
             LinkView(
-                id: id, sender: link.sender, subject: link.subject, expires: Date(timeIntervalSince1970: link.expiresAt),
+                id: id, sender: link.sender, subject: link.subject,
+                expires: Date(timeIntervalSince1970: link.expiresAt),
                 hasPassword: link.passwordHash != nil,
                 files: files.map { row in
                     LinkView.File(file: row.file, remaining: link.maximumDownloads.map { max(0, $0 - row.downloads) })
@@ -98,7 +99,9 @@ extension LinkStore {
     /// failure counts, before the password is verified, and turned into `started` (or another
     /// outcome) once it verifies; so however many guesses arrive at once, at most
     /// ``LinkSettings/passwordAttemptsPerWindow`` get verified per link and per client.
-    func beginDownload(token: String, fileIndex: Int, password: String?, client: ClientInfo) async throws -> DownloadStart {
+    func beginDownload(token: String, fileIndex: Int, password: String?, client: ClientInfo) async throws
+        -> DownloadStart
+    {
         let now = clock()
         guard let id = try await linkID(matching: token, downloadToken: true, revokeToken: false),
             let (link, files) = try await load(id)
@@ -116,46 +119,60 @@ extension LinkStore {
         let since = stamp - settings.attemptWindow.timeInterval
         let limit = settings.passwordAttemptsPerWindow
         let (verdict, attemptID) = try await database.write { db -> (AccessPolicy.Verdict, Int64?) in
-            let failures = link.passwordHash != nil && password != nil ? try Self.recentFailures(db, linkID: id, client: client.address, since: since) : (0, 0)
+            let failures =
+                link.passwordHash != nil && password != nil
+                ? try Self.recentFailures(db, linkID: id, client: client.address, since: since) : (0, 0)
             let facts = AccessPolicy.Facts(
-                revoked: link.revokedAt != nil, expired: link.purgedAt != nil || link.expiresAt <= stamp, downloads: row.downloads,
-                maximumDownloads: link.maximumDownloads, hasPassword: link.passwordHash != nil, passwordGiven: password != nil,
+                revoked: link.revokedAt != nil, expired: link.purgedAt != nil || link.expiresAt <= stamp,
+                downloads: row.downloads,
+                maximumDownloads: link.maximumDownloads, hasPassword: link.passwordHash != nil,
+                passwordGiven: password != nil,
                 recentFailuresForLink: failures.0, recentFailuresForClient: failures.1, attemptLimit: limit)
             let verdict = AccessPolicy.decide(facts)
             switch verdict {
             case .refuse(let outcome):
-                _ = try Self.insertAudit(db, linkID: id, client: client, fileIndex: fileIndex, outcome: outcome, time: stamp)
+                _ = try Self.insertAudit(
+                    db, linkID: id, client: client, fileIndex: fileIndex, outcome: outcome, time: stamp)
                 return (verdict, nil)
             case .verifyPassword:
-                return (verdict, try Self.insertAudit(db, linkID: id, client: client, fileIndex: fileIndex, outcome: .badPassword, time: stamp))
+                return (
+                    verdict,
+                    try Self.insertAudit(
+                        db, linkID: id, client: client, fileIndex: fileIndex, outcome: .badPassword, time: stamp)
+                )
             case .allow:
                 return (verdict, nil)
             }
-        }
-        switch verdict {
-        case .refuse(let outcome):
-            return .refused(outcome, linkID: id)
-        case .verifyPassword:
-            let hash = try PasswordHash(encoded: link.passwordHash ?? "")
-            let given = password ?? ""
-            let verified = try await NIOThreadPool.singleton.runIfActive { hash.verify(given) }
-            guard verified else { return .refused(.badPassword, linkID: id) }
-        case .allow:
-            break
         }
         // From here on the attempt's audit row (the provisional one of a password attempt, or
         // a new one) tells how it ended.
         func refuseAfterCheck(_ outcome: AuditOutcome) async throws -> DownloadStart {
             if let attemptID {
                 try await database.write { db in
-                    try db.execute(sql: "UPDATE link_audit SET outcome = ? WHERE id = ?", arguments: [outcome.rawValue, attemptID])
+                    try db.execute(
+                        sql: "UPDATE link_audit SET outcome = ? WHERE id = ?", arguments: [outcome.rawValue, attemptID])
                 }
             } else {
                 try await recordAudit(linkID: id, client: client, fileIndex: fileIndex, outcome: outcome)
             }
             return .refused(outcome, linkID: id)
         }
-        guard let wrapped = link.wrappedKey, let key = try? LinkSecrets.unwrap(Array(wrapped), token: token, salt: Array(link.keySalt)) else {
+        switch verdict {
+        case .refuse(let outcome):
+            return .refused(outcome, linkID: id)
+        case .verifyPassword:
+            guard let hash = try? PasswordHash(encoded: link.passwordHash ?? "") else {
+                return try await refuseAfterCheck(.corrupt)
+            }
+            let given = password ?? ""
+            let verified = try await NIOThreadPool.singleton.runIfActive { hash.verify(given) }
+            guard verified else { return .refused(.badPassword, linkID: id) }
+        case .allow:
+            break
+        }
+        guard let wrapped = link.wrappedKey,
+            let key = try? LinkSecrets.unwrap(Array(wrapped), token: token, salt: Array(link.keySalt))
+        else {
             return try await refuseAfterCheck(.corrupt)
         }
         let blobPath: String
@@ -171,15 +188,19 @@ extension LinkStore {
                     """, arguments: [rowID, maximum, maximum, id])
             guard db.changesCount == 1 else { return nil }
             if let attemptID {
-                try db.execute(sql: "UPDATE link_audit SET outcome = ? WHERE id = ?", arguments: [AuditOutcome.started.rawValue, attemptID])
+                try db.execute(
+                    sql: "UPDATE link_audit SET outcome = ? WHERE id = ?",
+                    arguments: [AuditOutcome.started.rawValue, attemptID])
                 return attemptID
             }
-            return try Self.insertAudit(db, linkID: id, client: client, fileIndex: fileIndex, outcome: .started, time: stamp)
+            return try Self.insertAudit(
+                db, linkID: id, client: client, fileIndex: fileIndex, outcome: .started, time: stamp)
         }
         guard let auditID else { return try await refuseAfterCheck(.overCap) }
         return .granted(
             DownloadTicket(
-                linkID: id, fileIndex: fileIndex, file: row.file, blobPath: blobPath, key: key, auditID: auditID, fileRowID: rowID,
+                linkID: id, fileIndex: fileIndex, file: row.file, blobPath: blobPath, key: key, auditID: auditID,
+                fileRowID: rowID,
                 client: client))
     }
 
@@ -192,19 +213,25 @@ extension LinkStore {
         let stamp = now.timeIntervalSince1970
         return try await database.write { db -> FirstDownload? in
             try db.execute(
-                sql: "UPDATE link_audit SET outcome = ?, bytes = ? WHERE id = ?", arguments: [outcome.rawValue, bytes, ticket.auditID])
+                sql: "UPDATE link_audit SET outcome = ?, bytes = ? WHERE id = ?",
+                arguments: [outcome.rawValue, bytes, ticket.auditID])
             guard outcome == .ok else {
-                try db.execute(sql: "UPDATE link_file SET downloads = downloads - 1 WHERE id = ? AND downloads > 0", arguments: [ticket.fileRowID])
+                try db.execute(
+                    sql: "UPDATE link_file SET downloads = downloads - 1 WHERE id = ? AND downloads > 0",
+                    arguments: [ticket.fileRowID])
                 return nil
             }
             try db.execute(
-                sql: "UPDATE link SET first_download_at = ? WHERE id = ? AND first_download_at IS NULL", arguments: [stamp, ticket.linkID])
+                sql: "UPDATE link SET first_download_at = ? WHERE id = ? AND first_download_at IS NULL",
+                arguments: [stamp, ticket.linkID])
             try db.execute(
-                sql: "UPDATE link SET notice_sent_at = ? WHERE id = ? AND notify_first_download AND notice_sent_at IS NULL",
+                sql:
+                    "UPDATE link SET notice_sent_at = ? WHERE id = ? AND notify_first_download AND notice_sent_at IS NULL",
                 arguments: [stamp, ticket.linkID])
             guard db.changesCount == 1, let link = try LinkRecord.fetchOne(db, key: ticket.linkID) else { return nil }
             return FirstDownload(
-                linkID: ticket.linkID, sender: link.sender, subject: link.subject, messageID: link.messageId, fileName: ticket.file.name,
+                linkID: ticket.linkID, sender: link.sender, subject: link.subject, messageID: link.messageId,
+                fileName: ticket.file.name,
                 clientAddress: ticket.client.address, time: now)
         }
     }
@@ -231,10 +258,13 @@ extension LinkStore {
     }
 
     /// Writes one audit row.
-    func recordAudit(linkID: Int64?, client: ClientInfo, fileIndex: Int?, outcome: AuditOutcome, bytes: Int64 = 0) async throws {
+    func recordAudit(linkID: Int64?, client: ClientInfo, fileIndex: Int?, outcome: AuditOutcome, bytes: Int64 = 0)
+        async throws
+    {
         let stamp = clock().timeIntervalSince1970
         _ = try await database.write { db in
-            try Self.insertAudit(db, linkID: linkID, client: client, fileIndex: fileIndex, outcome: outcome, time: stamp, bytes: bytes)
+            try Self.insertAudit(
+                db, linkID: linkID, client: client, fileIndex: fileIndex, outcome: outcome, time: stamp, bytes: bytes)
         }
     }
 
@@ -247,7 +277,9 @@ extension LinkStore {
     }
 
     /// Wrong passwords since `since`: for the link, and from the client address (any link).
-    private static func recentFailures(_ db: Database, linkID: Int64, client: String, since: Double) throws -> (Int, Int) {
+    private static func recentFailures(_ db: Database, linkID: Int64, client: String, since: Double) throws -> (
+        Int, Int
+    ) {
         let outcome = AuditOutcome.badPassword.rawValue
         let row = try Row.fetchOne(
             db,
@@ -260,10 +292,12 @@ extension LinkStore {
 
     /// Inserts one audit row and returns its id.
     static func insertAudit(
-        _ db: Database, linkID: Int64?, client: ClientInfo, fileIndex: Int?, outcome: AuditOutcome, time: Double, bytes: Int64 = 0
+        _ db: Database, linkID: Int64?, client: ClientInfo, fileIndex: Int?, outcome: AuditOutcome, time: Double,
+        bytes: Int64 = 0
     ) throws -> Int64 {
         var audit = AuditRecord(
-            id: nil, linkId: linkID, time: time, clientAddress: client.address, userAgent: client.userAgent, fileIndex: fileIndex,
+            id: nil, linkId: linkID, time: time, clientAddress: client.address, userAgent: client.userAgent,
+            fileIndex: fileIndex,
             bytes: bytes, outcome: outcome.rawValue)
         try audit.insert(db)
         return audit.id ?? 0

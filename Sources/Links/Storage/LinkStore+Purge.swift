@@ -17,14 +17,19 @@ extension LinkStore {
         let stamp = now.timeIntervalSince1970
         let due = try await database.read { db in
             try Int64.fetchAll(
-                db, sql: "SELECT id FROM link WHERE purged_at IS NULL AND (expires_at <= ? OR revoked_at IS NOT NULL) ORDER BY id",
+                db,
+                sql:
+                    "SELECT id FROM link WHERE purged_at IS NULL AND (expires_at <= ? OR revoked_at IS NOT NULL) ORDER BY id",
                 arguments: [stamp])
         }
         let purged = try await purge(ids: due, now: now)
         let keep = try await database.read { db in
             Set(
                 try String.fetchAll(
-                    db, sql: "SELECT link_file.blob FROM link_file JOIN link ON link.id = link_file.link_id WHERE link.purged_at IS NULL"))
+                    db,
+                    sql:
+                        "SELECT link_file.blob FROM link_file JOIN link ON link.id = link_file.link_id WHERE link.purged_at IS NULL"
+                ))
         }
         let blobs = self.blobs
         let cutoff = now.addingTimeInterval(-Self.orphanAge)
@@ -41,7 +46,9 @@ extension LinkStore {
         let stamp = now.timeIntervalSince1970
         for id in ids {
             let names = try await database.write { db -> [String]? in
-                try db.execute(sql: "UPDATE link SET purged_at = ?, wrapped_key = NULL WHERE id = ? AND purged_at IS NULL", arguments: [stamp, id])
+                try db.execute(
+                    sql: "UPDATE link SET purged_at = ?, wrapped_key = NULL WHERE id = ? AND purged_at IS NULL",
+                    arguments: [stamp, id])
                 guard db.changesCount == 1 else { return nil }
                 return try String.fetchAll(db, sql: "SELECT blob FROM link_file WHERE link_id = ?", arguments: [id])
             }
@@ -53,7 +60,7 @@ extension LinkStore {
         if count > 0 {
             // Move the pages without the keys into the database file and empty the WAL, so no
             // older copy of a wrapped key stays on disk (best effort: a reader may hold the WAL).
-            try? await database.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            _ = try? await database.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         }
         return count
     }

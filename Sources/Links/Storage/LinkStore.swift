@@ -18,7 +18,10 @@ public final class LinkStore: Sendable {
     /// The current time (injected by tests).
     let clock: @Sendable () -> Date
 
-    private init(settings: LinkSettings, databasePath: String, database: DatabasePool, blobs: BlobStore, clock: @escaping @Sendable () -> Date) {
+    private init(
+        settings: LinkSettings, databasePath: String, database: DatabasePool, blobs: BlobStore,
+        clock: @escaping @Sendable () -> Date
+    ) {
         self.settings = settings
         self.databasePath = databasePath
         self.database = database
@@ -43,7 +46,8 @@ public final class LinkStore: Sendable {
             if !FileManager.default.fileExists(atPath: settings.directory) {
                 do {
                     try FileManager.default.createDirectory(
-                        atPath: settings.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                        atPath: settings.directory, withIntermediateDirectories: true,
+                        attributes: [.posixPermissions: 0o700])
                 } catch {
                     throw LinkError.storage("cannot create the link directory: \(error)", path: settings.directory)
                 }
@@ -70,7 +74,9 @@ public final class LinkStore: Sendable {
     public func create(_ link: NewLink) async throws -> CreatedLink {
         let now = clock()
         guard !link.files.isEmpty else { throw LinkError.invalidLink("a link needs at least one file") }
-        guard link.expires > now else { throw LinkError.invalidLink("the expiry time \(link.expires) is not in the future") }
+        guard link.expires > now else {
+            throw LinkError.invalidLink("the expiry time \(link.expires) is not in the future")
+        }
         let maximumDownloads = link.maximumDownloads ?? settings.maximumDownloads
         if let maximumDownloads, maximumDownloads < 1 {
             throw LinkError.invalidLink("maximumDownloads must be at least 1, not \(maximumDownloads)")
@@ -86,7 +92,8 @@ public final class LinkStore: Sendable {
         let files = link.files
         let password = link.password
         let blobs = self.blobs
-        let (stored, passwordHash) = try await NIOThreadPool.singleton.runIfActive { () throws -> ([StoredBlob], String?) in
+        let (stored, passwordHash) = try await NIOThreadPool.singleton.runIfActive {
+            () throws -> ([StoredBlob], String?) in
             var generator = SystemRandomNumberGenerator()
             let hash = try password.map { try PasswordHash.make(password: $0, using: &generator).encoded }
             var written = [StoredBlob]()
@@ -99,13 +106,18 @@ public final class LinkStore: Sendable {
             return (written, hash)
         }
         let linkFiles = zip(files, stored).map { file, blob in
-            LinkFile(name: Self.cleanName(file.name), contentType: Self.cleanContentType(file.contentType), size: blob.size, sha256: blob.sha256)
+            LinkFile(
+                name: Self.cleanName(file.name), contentType: Self.cleanContentType(file.contentType), size: blob.size,
+                sha256: blob.sha256)
         }
         let record = LinkRecord(
-            id: nil, tokenDigest: LinkSecrets.lookupDigest(of: token), revokeDigest: LinkSecrets.lookupDigest(of: revokeToken),
-            keySalt: Data(salt), wrappedKey: Data(wrappedKey), passwordHash: passwordHash, createdAt: now.timeIntervalSince1970,
+            id: nil, tokenDigest: LinkSecrets.lookupDigest(of: token),
+            revokeDigest: LinkSecrets.lookupDigest(of: revokeToken),
+            keySalt: Data(salt), wrappedKey: Data(wrappedKey), passwordHash: passwordHash,
+            createdAt: now.timeIntervalSince1970,
             expiresAt: link.expires.timeIntervalSince1970, maximumDownloads: maximumDownloads, sender: link.sender,
-            recipients: String(decoding: try JSONEncoder().encode(link.recipients), as: UTF8.self), subject: link.subject,
+            recipients: String(decoding: try JSONEncoder().encode(link.recipients), as: UTF8.self),
+            subject: link.subject,
             messageId: link.messageID, queueId: link.queueID, notifyFirstDownload: link.notifySenderOnFirstDownload,
             firstDownloadAt: nil, noticeSentAt: nil, revokedAt: nil, purgedAt: nil)
         let id: Int64
@@ -116,7 +128,8 @@ public final class LinkStore: Sendable {
                 guard let id = row.id else { throw LinkError.storage("the database assigned no id") }
                 for (position, (file, blob)) in zip(linkFiles, stored).enumerated() {
                     var row = FileRecord(
-                        id: nil, linkId: id, position: position, name: file.name, contentType: file.contentType, size: file.size,
+                        id: nil, linkId: id, position: position, name: file.name, contentType: file.contentType,
+                        size: file.size,
                         sha256: file.sha256, blob: blob.name, downloads: 0)
                     try row.insert(db)
                 }
@@ -139,7 +152,8 @@ public final class LinkStore: Sendable {
     public func revoke(id: Int64) async throws -> Bool {
         let now = clock().timeIntervalSince1970
         let changed = try await database.write { db in
-            try LinkRecord.filter(key: id).filter(Column("revoked_at") == nil).updateAll(db, Column("revoked_at").set(to: now))
+            try LinkRecord.filter(key: id).filter(Column("revoked_at") == nil).updateAll(
+                db, Column("revoked_at").set(to: now))
         }
         guard changed > 0 else { return false }
         _ = try await purge(ids: [id], now: clock())
@@ -160,15 +174,19 @@ public final class LinkStore: Sendable {
         let now = clock()
         return try await database.read { db in
             let links = try LinkRecord.order(Column("id")).fetchAll(db)
-            let files = Dictionary(grouping: try FileRecord.order(Column("link_id"), Column("position")).fetchAll(db), by: \.linkId)
+            let files = Dictionary(
+                grouping: try FileRecord.order(Column("link_id"), Column("position")).fetchAll(db), by: \.linkId)
             return links.compactMap { link -> LinkSummary? in
                 let rows = files[link.id ?? 0] ?? []
                 let state = link.state(now: now, downloads: rows.map(\.downloads))
                 guard includeExpired || state == .active else { return nil }
                 return LinkSummary(
-                    id: link.id ?? 0, created: Date(timeIntervalSince1970: link.createdAt), expires: Date(timeIntervalSince1970: link.expiresAt),
-                    state: state, sender: link.sender, recipients: link.recipientList, subject: link.subject, messageID: link.messageId,
-                    queueID: link.queueId, hasPassword: link.passwordHash != nil, maximumDownloads: link.maximumDownloads,
+                    id: link.id ?? 0, created: Date(timeIntervalSince1970: link.createdAt),
+                    expires: Date(timeIntervalSince1970: link.expiresAt),
+                    state: state, sender: link.sender, recipients: link.recipientList, subject: link.subject,
+                    messageID: link.messageId,
+                    queueID: link.queueId, hasPassword: link.passwordHash != nil,
+                    maximumDownloads: link.maximumDownloads,
                     files: rows.map { LinkSummary.File(file: $0.file, downloads: $0.downloads) },
                     firstDownload: link.firstDownloadAt.map(Date.init(timeIntervalSince1970:)),
                     revoked: link.revokedAt.map(Date.init(timeIntervalSince1970:)),
@@ -192,7 +210,8 @@ public final class LinkStore: Sendable {
         let found = try await database.read { db -> (id: Int64, token: String, revoke: String)? in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT id, token_digest, revoke_digest FROM link WHERE token_digest = ? OR revoke_digest = ?",
+                    db,
+                    sql: "SELECT id, token_digest, revoke_digest FROM link WHERE token_digest = ? OR revoke_digest = ?",
                     arguments: [digest, digest])
             else { return nil }
             return (row["id"], row["token_digest"], row["revoke_digest"])
@@ -206,17 +225,22 @@ public final class LinkStore: Sendable {
 
     /// A file name safe to show and send: control characters removed, never empty.
     static func cleanName(_ name: String) -> String {
-        let cleaned = String(String.UnicodeScalarView(name.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }))
+        let cleaned = String(
+            String.UnicodeScalarView(name.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }))
         let trimmed = cleaned.trimmingCharacters(in: .whitespaces)
         return trimmed.isEmpty ? "attachment" : trimmed
     }
 
     /// `type/subtype` (parameters kept) when it looks like a MIME type, else `application/octet-stream`.
     static func cleanContentType(_ type: String) -> String {
-        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&-^_.+;=\"/ ")
-        let essence = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let allowed = CharacterSet(
+            charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&-^_.+;=\"/ ")
+        let essence =
+            type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         let parts = essence.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, type.unicodeScalars.allSatisfy(allowed.contains), type.count <= 200 else {
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, type.unicodeScalars.allSatisfy(allowed.contains),
+            type.count <= 200
+        else {
             return "application/octet-stream"
         }
         return type

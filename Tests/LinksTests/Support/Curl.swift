@@ -24,7 +24,9 @@ enum Curl {
     static func post(_ url: String, form: [String: String] = [:], headers: [String] = []) async throws -> Result {
         var arguments = ["-X", "POST"]
         if form.isEmpty { arguments += ["--data", ""] }
-        for (name, value) in form.sorted(by: { $0.key < $1.key }) { arguments += ["--data-urlencode", "\(name)=\(value)"] }
+        for (name, value) in form.sorted(by: { $0.key < $1.key }) {
+            arguments += ["--data-urlencode", "\(name)=\(value)"]
+        }
         return try await request(url, arguments: arguments + headers.flatMap { ["-H", $0] })
     }
 
@@ -36,15 +38,22 @@ enum Curl {
             try? FileManager.default.removeItem(atPath: scratch + ".head")
         }
         let result = try await FileProcess.run(
-            curl, ["-s", "-S", "-k", "--max-time", "60", "-o", scratch + ".body", "-D", scratch + ".head", "-w", "%{http_code}"] + arguments + [url])
+            curl,
+            [
+                "-s", "-S", "-k", "--max-time", "60", "-o", scratch + ".body", "-D", scratch + ".head", "-w",
+                "%{http_code}",
+            ] + arguments + [url])
         let body = (try? Data(contentsOf: URL(fileURLWithPath: scratch + ".body"))).map { [UInt8]($0) } ?? []
         let head = (try? String(contentsOfFile: scratch + ".head", encoding: .utf8)) ?? ""
         var headers = [String: String]()
         for line in head.components(separatedBy: "\r\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
-        return Result(status: Int(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, headers: headers, body: body, exitStatus: result.status, error: result.error)
+        return Result(
+            status: Int(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, headers: headers,
+            body: body, exitStatus: result.status, error: result.error)
     }
 
     /// Runs all `transfers` (each: its own options and URL) at once in one curl process and

@@ -20,8 +20,8 @@ enum FileProcess {
             try? FileManager.default.removeItem(atPath: scratch + ".out")
             try? FileManager.default.removeItem(atPath: scratch + ".err")
         }
-        FileManager.default.createFile(atPath: scratch + ".out", contents: nil)
-        FileManager.default.createFile(atPath: scratch + ".err", contents: nil)
+        _ = FileManager.default.createFile(atPath: scratch + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: scratch + ".err", contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + ".out"))
         let error = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + ".err"))
         defer {

@@ -35,7 +35,8 @@ struct LinkRig {
     /// A rig; `configure` adjusts the settings (the directory and base URL are set already).
     static func make(_ configure: (inout LinkSettings) -> Void = { _ in }) async throws -> LinkRig {
         let directory = NSTemporaryDirectory() + "sekisho-links-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        var settings = LinkSettings(directory: directory + "/store", baseURL: "https://files.example.co.jp", listen: "127.0.0.1:0")
+        var settings = LinkSettings(
+            directory: directory + "/store", baseURL: "https://files.example.co.jp", listen: "127.0.0.1:0")
         settings.timeZone = TimeZone(identifier: "Asia/Tokyo")!
         configure(&settings)
         let clock = TestClock()
@@ -56,14 +57,17 @@ struct LinkRig {
 
     /// A link with the given files (name and bytes), expiring in a day unless said otherwise.
     func create(
-        _ files: [(String, [UInt8])], contentType: String = "application/octet-stream", expiresIn: TimeInterval = 86_400,
+        _ files: [(String, [UInt8])], contentType: String = "application/octet-stream",
+        expiresIn: TimeInterval = 86_400,
         maximumDownloads: Int? = nil, password: String? = nil, subject: String = "見積書の送付", notify: Bool = false
     ) async throws -> CreatedLink {
         try await store.create(
             NewLink(
                 files: files.map { (name: $0.0, contentType: contentType, content: NewLink.content(bytes: $0.1)) },
-                expires: clock.now.addingTimeInterval(expiresIn), maximumDownloads: maximumDownloads, password: password,
-                sender: "tanaka@example.co.jp", recipients: ["suzuki@example.com"], subject: subject, messageID: "<m1@example.co.jp>",
+                expires: clock.now.addingTimeInterval(expiresIn), maximumDownloads: maximumDownloads,
+                password: password,
+                sender: "tanaka@example.co.jp", recipients: ["suzuki@example.com"], subject: subject,
+                messageID: "<m1@example.co.jp>",
                 queueID: "4ABC123", notifySenderOnFirstDownload: notify))
     }
 
@@ -74,9 +78,11 @@ struct LinkRig {
     ) async throws -> T {
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let server = LinkServer(
-            store: store, settings: settings, logger: logs.logger(label: "links", level: .trace), onFirstDownload: onFirstDownload,
+            store: store, settings: settings, logger: logs.logger(label: "links", level: .trace),
+            onFirstDownload: onFirstDownload,
             onListening: { portContinuation.yield($0) })
-        let group = ServiceGroup(services: [server], logger: Logger(label: "links-test-group") { _ in SwiftLogNoOpLogHandler() })
+        let group = ServiceGroup(
+            services: [server], logger: Logger(label: "links-test-group") { _ in SwiftLogNoOpLogHandler() })
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
@@ -100,7 +106,9 @@ struct LinkRig {
         let root = settings.directory + "/blobs"
         var names = [String]()
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where entry.count == 2 {
-            for file in (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + entry)) ?? [] { names.append(entry + file) }
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + entry)) ?? [] {
+                names.append(entry + file)
+            }
         }
         return names.sorted()
     }
@@ -125,7 +133,9 @@ struct LinkRig {
     }
 
     /// Waits until the audit trail of a link satisfies `done` (or the timeout passes).
-    func waitForAudit(_ linkID: Int64, timeout: TimeInterval = 15, until done: ([AuditEntry]) -> Bool) async throws -> [AuditEntry] {
+    func waitForAudit(_ linkID: Int64, timeout: TimeInterval = 15, until done: ([AuditEntry]) -> Bool) async throws
+        -> [AuditEntry]
+    {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let entries = try await store.audit(linkID: linkID)
