@@ -89,7 +89,7 @@ struct LinkStoreTests {
                 $0 += (try? Data(contentsOf: URL(fileURLWithPath: rig.store.databasePath + $1))) ?? Data()
             }
         }
-        try await rig.store.database.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        _ = try await rig.store.database.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         #expect(databaseBytes().range(of: wrapped) != nil)
         #expect(try await rig.store.revoke(id: link.id))
         #expect(databaseBytes().range(of: wrapped) == nil)
