@@ -1,2 +1,0 @@
-/// Download links for attachments (docs/filters/link.md).
-public enum Links {}
