@@ -123,6 +123,7 @@ let package = Package(
                 "MailMessage",
                 "Outbound",
                 "ZipArchive",
+                "Links",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),

@@ -1,4 +1,5 @@
 import Foundation
+import Links
 import Logging
 import Milter
 import NIOCore
@@ -15,9 +16,10 @@ public enum Gateway {
         configuration: GatewayConfiguration,
         logger: Logger,
         onListening: (@Sendable (MilterSocketAddress) -> Void)? = nil,
-        onWebListening: (@Sendable (Int) -> Void)? = nil
+        onWebListening: (@Sendable (Int) -> Void)? = nil,
+        onLinksListening: (@Sendable (Int) -> Void)? = nil
     ) async throws -> [any Service] {
-        try await build(configuration: configuration, logger: logger, onListening: onListening, onWebListening: onWebListening).services
+        try await build(configuration: configuration, logger: logger, onListening: onListening, onWebListening: onWebListening, onLinksListening: onLinksListening).services
     }
 
     /// The services and the policy store (`sekishod` reloads the policy into it on SIGHUP).
@@ -25,7 +27,8 @@ public enum Gateway {
         configuration: GatewayConfiguration,
         logger: Logger,
         onListening: (@Sendable (MilterSocketAddress) -> Void)? = nil,
-        onWebListening: (@Sendable (Int) -> Void)? = nil
+        onWebListening: (@Sendable (Int) -> Void)? = nil,
+        onLinksListening: (@Sendable (Int) -> Void)? = nil
     ) async throws -> (services: [any Service], policy: PolicyStore, metrics: GatewayMetrics) {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let loopGuard = LoopGuard(key: try LoopGuard.loadOrCreateKey(at: "\(configuration.stateDirectory)/loop.key"))
@@ -55,7 +58,16 @@ public enum Gateway {
             reinjection = PolicyMilter.Reinjection(queue: queue, relay: relay)
         }
         let splitCopies = reinjection
-        let filters = builtInFilters(stateDirectory: configuration.stateDirectory)
+        var linkStore: LinkStore?
+        if let links = configuration.links {
+            let settings = linkSettings(links, configuration: configuration)
+            let store = try await LinkStore.open(settings: settings)
+            linkStore = store
+            let notices = FirstDownloadNotices(configuration: configuration, reinjection: reinjection, logger: logger)
+            services.append(LinkServer(store: store, settings: settings, logger: logger, onFirstDownload: { await notices.send($0) }, onListening: onLinksListening))
+            services.append(LinkJanitor(store: store, interval: settings.janitorInterval, logger: logger))
+        }
+        let filters = builtInFilters(stateDirectory: configuration.stateDirectory, links: linkStore, linkServer: configuration.links)
         var milter = MilterServer<PolicyMilter>.Configuration(listeners: configuration.milterListeners)
         milter.failureVerdict = configuration.failureVerdict
         milter.shutdownDrainTimeout = .milliseconds(Int64(configuration.shutdownDrain.components.seconds * 1000 + configuration.shutdownDrain.components.attoseconds / 1_000_000_000_000_000))
@@ -80,12 +92,22 @@ public enum Gateway {
     /// The filters this build carries (the others arrive with their issues; a rule naming one
     /// that is missing fails safe with its failure action). Temporary files go under
     /// `stateDirectory`.
-    public static func builtInFilters(stateDirectory: String) -> [any MessageFilter] {
-        [HeaderFilter(), BannerFilter(), EncryptFilter(spoolDirectory: stateDirectory), StripFilter()]
+    public static func builtInFilters(stateDirectory: String, links: (any LinkCreating)? = nil, linkServer: LinkServerSettings? = nil) -> [any MessageFilter] {
+        [HeaderFilter(), BannerFilter(), EncryptFilter(spoolDirectory: stateDirectory), StripFilter(), LinkFilter(store: links, server: linkServer)]
     }
 
     /// The names rules can use with this build.
     public static var builtInFilterNames: Set<String> { Set(builtInFilters(stateDirectory: "/tmp").map(\.name)) }
+
+    /// The download server's settings from the policy file's `links:` section.
+    static func linkSettings(_ links: LinkServerSettings, configuration: GatewayConfiguration) -> LinkSettings {
+        var settings = LinkSettings(
+            directory: links.directory ?? "\(configuration.stateDirectory)/links", baseURL: links.baseURL, listen: links.listen,
+            tlsCertificate: links.tlsCertificate, tlsKey: links.tlsKey, defaultLifetime: links.lifetime, maximumDownloads: links.maximumDownloads
+        )
+        if let zone = configuration.filters["link"]?.parameters["time_zone"].flatMap(TimeZone.init(identifier:)) { settings.timeZone = zone }
+        return settings
+    }
 
     /// The main.cf lines that point Postfix at a milter socket.
     public static func postfixLines(for address: MilterSocketAddress) -> [String] {

@@ -12,8 +12,12 @@ import Testing
 /// arrived too; every file hash-equal to the original, every name exactly right.
 @Suite("Attachment protection through Postfix", .serialized, .enabled(if: TestEnvironment.canRunPostfix || TestEnvironment.isCI))
 struct EncryptEndToEndTests {
-    static func policy(reinjectionPort: Int) -> String {
+    static func policy(reinjectionPort: Int, linksPort: Int = 0) -> String {
         """
+        links:
+          listen: 127.0.0.1:\(linksPort)
+          base_url: http://127.0.0.1:\(linksPort)
+          lifetime: 1d
         internal:
           domains: [corp.example]
           networks: [127.0.0.0/8]
@@ -31,6 +35,10 @@ struct EncryptEndToEndTests {
           - name: strip
             when: {direction: outbound, recipient: [mobile.example]}
             actions: [strip]
+          - name: link
+            when: {direction: outbound, recipient: [link.example]}
+            actions:
+              - link: {notify: sender, maximum_downloads: 3}
         """
     }
 
@@ -67,7 +75,7 @@ struct EncryptEndToEndTests {
         let python = try Tool.require("/usr/bin/python3")
         let cases = try Self.cases()
         #expect(cases.count >= 20, "corpus messages with attachments: \(cases.count)")
-        try await GatewayOnPostfix.run(policy: Self.policy(reinjectionPort:)) { rig in
+        try await GatewayOnPostfix.run(policy: { Self.policy(reinjectionPort: $0) }) { rig in
             // Four clients at a time, as a busy MTA would send.
             let jobs = cases.flatMap { item in ["aes.example", "legacy.example"].map { (item, $0) } }
             try await withThrowingTaskGroup(of: (String, Int).self) { group in
@@ -152,30 +160,59 @@ struct EncryptEndToEndTests {
         }
     }
 
-    @Test("mixed recipients: one gets the ZIP, one the stripped message, one the original; each exactly once")
+    @Test("mixed recipients: the ZIP, the download link, the stripped message and the original each reach the right recipient once")
     func mixedRecipients() async throws {
+        let curl = try Tool.require("/usr/bin/curl")
         let bytes = try Corpus.bytes("p12")
         let original = try MailMessage.parse(bytes)
-        try await GatewayOnPostfix.run(policy: Self.policy(reinjectionPort:)) { rig in
-            let reply = try await SMTPTestClient.send(
-                port: rig.smtpPort, from: "taro@corp.example", to: ["a@aes.example", "b@mobile.example", "c@plain.example"], message: bytes
-            )
+        let originalFile = try #require(MessageStructure(original).attachments.first { $0.isUserAttachment })
+        let originalContent = try #require(try original.entity(at: originalFile.address)?.decodedContent())
+        let linksPort = FreePort.next()
+        try await GatewayOnPostfix.run(policy: { Self.policy(reinjectionPort: $0, linksPort: linksPort) }) { rig in
+            let recipients = ["a@aes.example", "b@mobile.example", "c@plain.example", "l@link.example"]
+            let reply = try await SMTPTestClient.send(port: rig.smtpPort, from: "taro@corp.example", to: recipients, message: bytes)
             #expect(reply == 250)
-            let messages = try await GatewayOnPostfix.waitForSink(rig) { $0.count >= 4 }
+            // Four messages, a password notice and a link notice.
+            _ = try await GatewayOnPostfix.waitForSink(rig) { $0.count >= 6 }
             try await Task.sleep(for: .seconds(2))
             let all = GatewayOnPostfix.sinkMessages(rig)
-            #expect(all.count == 4, "\(all.map(\.recipients))")
-            #expect(all.flatMap(\.recipients).sorted() == ["a@aes.example", "b@mobile.example", "c@plain.example", "taro@corp.example"])
-            _ = messages
+            #expect(all.count == 6, "\(all.map(\.recipients))")
+            #expect(all.flatMap(\.recipients).sorted() == (recipients + ["taro@corp.example", "taro@corp.example"]).sorted())
+
             let zipped = try #require(all.first { $0.recipients == ["a@aes.example"] })
             #expect(try Self.zipParts(of: zipped.bytes).count == 1)
             let stripped = try #require(all.first { $0.recipients == ["b@mobile.example"] })
-            let strippedMessage = try MailMessage.parse(stripped.bytes)
-            let names = MessageStructure(strippedMessage).attachments.compactMap(\.filename)
+            let names = MessageStructure(try MailMessage.parse(stripped.bytes)).attachments.compactMap(\.filename)
             #expect(names.count == 1 && names[0].hasPrefix("DeletedFiles."), "\(names)")
             let plain = try #require(all.first { $0.recipients == ["c@plain.example"] })
-            let plainMessage = try MailMessage.parse(plain.bytes)
-            #expect(MessageStructure(plainMessage).attachments.map(\.filename) == MessageStructure(original).attachments.map(\.filename))
+            #expect(MessageStructure(try MailMessage.parse(plain.bytes)).attachments.map(\.filename) == MessageStructure(original).attachments.map(\.filename))
+
+            // The link recipient: no attachment, a link in the text that downloads the file.
+            let linked = try MailMessage.parse(try #require(all.first { $0.recipients == ["l@link.example"] }).bytes)
+            #expect(MessageStructure(linked).attachments.filter(\.isUserAttachment).isEmpty)
+            let text = try #require(try MessageStructure(linked).bodyParts.first.flatMap { linked.entity(at: $0.address) }?.decodedText())
+            let url = try #require(text.split(whereSeparator: \.isWhitespace).map(String.init).first { $0.hasPrefix("http://127.0.0.1:\(linksPort)/l/") })
+            let page = try await Tool.run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", url])
+            #expect(page.output == "200")
+            let target = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-link-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: target) }
+            let download = try await Tool.run(curl, ["-s", "-o", target, "-w", "%{http_code}", "\(url)/0"])
+            #expect(download.output == "200")
+            #expect(FileManager.default.contents(atPath: target).map { [UInt8]($0) } == originalContent)
+
+            // The sender's notices: one with the password of the ZIP, one with the link and its revoke page.
+            let notices = all.filter { $0.recipients == ["taro@corp.example"] }.map { String(decoding: $0.bytes, as: UTF8.self) }
+            #expect(notices.count == 2)
+            let linkNotice = try #require(try all.filter { $0.recipients == ["taro@corp.example"] }.map { try MailMessage.parse($0.bytes) }.first {
+                ($0.subject ?? "").contains("ダウンロードリンク")
+            })
+            let noticeText = try #require(try MessageStructure(linkNotice).bodyParts.first.flatMap { linkNotice.entity(at: $0.address) }?.decodedText())
+            #expect(noticeText.contains(url))
+            let revoke = try #require(noticeText.split(whereSeparator: \.isWhitespace).map(String.init).first { $0.contains("/r/") })
+            let revoked = try await Tool.run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", revoke])
+            #expect(revoked.output == "200")
+            let after = try await Tool.run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(url)/0"])
+            #expect(after.output == "410")
         }
     }
 

@@ -35,7 +35,7 @@ public enum ConfigurationLoader {
             throw ConfigurationError(file: file, line: nil, key: "", message: "not valid YAML: \(error)")
         }
         var configuration = GatewayConfiguration()
-        let top = try ConfigNode(node: root, path: "", file: file).mapping(allowed: ["milter", "web", "storage", "state_directory", "reinjection", "internal", "tables", "rules", "filters", "on_error", "logging", "metrics"])
+        let top = try ConfigNode(node: root, path: "", file: file).mapping(allowed: ["milter", "web", "storage", "state_directory", "reinjection", "internal", "tables", "rules", "filters", "on_error", "logging", "metrics", "links"])
 
         if let milter = top["milter"] {
             let keys = try milter.mapping(allowed: ["listen", "shutdown_drain"])
@@ -158,6 +158,19 @@ public enum ConfigurationLoader {
                         try FilterParameters.validate(filter: action.filter, parameters: merged)
                     } catch {
                         throw ConfigurationError(file: file, line: element.line, key: "\(element.path).actions.\(action.filter)", message: error.reason)
+                    }
+                    if action.filter == "link" {
+                        guard configuration.links != nil else {
+                            throw ConfigurationError(
+                                file: file, line: element.line, key: "\(element.path).actions.link", message: "the link action needs the links: section (where the download server listens, its base_url)"
+                            )
+                        }
+                        if configuration.reinjectionRelay == nil, let settings = try? LinkFilterSettings(merged), settings.notify != .none {
+                            throw ConfigurationError(
+                                file: file, line: element.line, key: "\(element.path).actions.link",
+                                message: "link notices are sent through reinjection.relay, which is not set (or say notify: none)"
+                            )
+                        }
                     }
                     if action.filter == "encrypt", configuration.reinjectionRelay == nil, let settings = try? EncryptSettings(merged),
                         settings.notify != .none, settings.password.isRandom || settings.notifyFixed

@@ -7,6 +7,7 @@ public enum FilterParameters {
         switch filter {
         case "encrypt": _ = try EncryptSettings(parameters, filter: filter)
         case "strip": _ = try StripSettings(parameters, filter: filter)
+        case "link": _ = try LinkFilterSettings(parameters, filter: filter)
         default: break
         }
     }
