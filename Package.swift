@@ -152,6 +152,7 @@ let package = Package(
                 "Policy",
                 "Daemon",
                 "ZipArchive",
+                "Links",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -280,6 +281,7 @@ let package = Package(
             dependencies: [
                 "Daemon",
                 "ZipArchive",
+                "Links",
                 "Policy",
                 "MailMessage",
                 .product(name: "NIOCore", package: "swift-nio"),

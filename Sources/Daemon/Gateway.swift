@@ -100,7 +100,7 @@ public enum Gateway {
     public static var builtInFilterNames: Set<String> { Set(builtInFilters(stateDirectory: "/tmp").map(\.name)) }
 
     /// The download server's settings from the policy file's `links:` section.
-    static func linkSettings(_ links: LinkServerSettings, configuration: GatewayConfiguration) -> LinkSettings {
+    public static func linkSettings(_ links: LinkServerSettings, configuration: GatewayConfiguration) -> LinkSettings {
         var settings = LinkSettings(
             directory: links.directory ?? "\(configuration.stateDirectory)/links", baseURL: links.baseURL, listen: links.listen,
             tlsCertificate: links.tlsCertificate, tlsKey: links.tlsKey, defaultLifetime: links.lifetime, maximumDownloads: links.maximumDownloads

@@ -29,6 +29,11 @@ struct CheckConfigCommand: ParsableCommand {
         print("  web: \(configuration.webListen ?? "off")   storage: \(configuration.storage)   state: \(configuration.stateDirectory)")
         print("  on_error: \(configuration.onError.rawValue)   logging: \(configuration.logging.level) \(configuration.logging.format.rawValue)   metrics: \(configuration.metrics.enabled ? configuration.metrics.path : "off")")
         let scope = configuration.internalScope
+        if let relay = configuration.reinjectionRelay { print("  reinjection: \(relay) (split copies and notices)") }
+        if let links = configuration.links {
+            let cap = links.maximumDownloads.map { ", \($0) downloads per file" } ?? ""
+            print("  links: \(links.baseURL) served on \(links.listen)\(links.tlsCertificate == nil ? "" : " (TLS)"), lifetime \(Self.days(links.lifetime))\(cap)")
+        }
         print("  internal: \(scope.domains.count) domain entries, \(scope.networks.count) networks, AUTH \(scope.authenticatedIsInternal ? "is" : "is not") internal, daemons [\(scope.daemonNames.sorted().joined(separator: ", "))]")
         for (name, table) in configuration.tables.sorted(by: { $0.key < $1.key }) {
             print("  table \(name): \(table.count) entries")
@@ -40,5 +45,13 @@ struct CheckConfigCommand: ParsableCommand {
         for (name, settings) in configuration.filters.sorted(by: { $0.key < $1.key }) {
             print("  filter \(name): on_error \(settings.onError.rawValue), timeout \(settings.timeout)\(settings.parameters.isEmpty ? "" : ", " + settings.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
         }
+    }
+
+    /// `7d`, `36h`, or seconds.
+    static func days(_ duration: Duration) -> String {
+        let seconds = duration.components.seconds
+        if seconds % 86_400 == 0 { return "\(seconds / 86_400)d" }
+        if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
+        return "\(seconds)s"
     }
 }

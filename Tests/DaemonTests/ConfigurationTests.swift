@@ -69,7 +69,7 @@ struct ConfigurationTests {
         #expect(decisions.map { $0.actions.map(\.filter) } == [["encrypt", "archive"], ["archive"], ["archive"]])
     }
 
-    @Test("etc/examples for landed filters: valid, rig ports, and every filter they name is built in", arguments: ["gateway.yaml", "encrypt.yaml"])
+    @Test("etc/examples for landed filters: valid, rig ports, and every filter they name is built in", arguments: ["gateway.yaml", "attachment-protection.yaml"])
     func filterExamples(file: String) throws {
         let configuration = try ConfigurationLoader.load(file: Self.root.appendingPathComponent("etc/examples/\(file)").path)
         #expect(configuration.milterListeners == [.inet(host: "127.0.0.1", port: 10029)])

@@ -150,6 +150,43 @@ struct ProtectionPartsTests {
         #expect(list.rules[0].actions[0].parameters["strip_subject"] == "[secure],【暗号化】")
     }
 
+    @Test("link settings: typed, validated; the link action needs links: and, for notices, reinjection")
+    func linkSettings() throws {
+        let settings = try LinkFilterSettings(["lifetime": "3d", "maximum_downloads": "5", "password": "random", "notify": "both", "notify_first_download": "yes"])
+        #expect(settings.lifetime == .seconds(3 * 86_400))
+        #expect(settings.maximumDownloads == 5)
+        #expect(settings.password?.isRandom == true)
+        #expect(settings.notifyFirstDownload)
+        for (parameters, words) in [
+            (["lifetime": "10s"], "at least a minute"), (["lifetime": "forever"], "must be a duration"), (["maximum_downloads": "0"], "maximum_downloads"),
+            (["notify": "boss"], "notify must be one of"), (["expiry": "1d"], "expiry is not a parameter of link"),
+        ] {
+            do {
+                _ = try LinkFilterSettings(parameters)
+                Issue.record("\(parameters) accepted")
+            } catch {
+                #expect(error.reason.contains(words), "\(error.reason)")
+            }
+        }
+        do {
+            _ = try ConfigurationLoader.parse("rules:\n  - name: r\n    actions: [link]\n")
+            Issue.record("link accepted without links:")
+        } catch {
+            #expect(error.message.contains("links: section"))
+        }
+        do {
+            _ = try ConfigurationLoader.parse("links: {base_url: https://f.example}\nrules:\n  - name: r\n    actions: [link]\n")
+            Issue.record("link notices accepted without reinjection")
+        } catch {
+            #expect(error.message.contains("reinjection.relay"))
+        }
+        let good = try ConfigurationLoader.parse("links: {base_url: \"https://f.example/\", lifetime: 2d, maximum_downloads: 3}\nrules:\n  - name: r\n    actions:\n      - link: {notify: none}\n")
+        #expect(good.links?.baseURL == "https://f.example")
+        #expect(good.links?.lifetime == .seconds(2 * 86_400))
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse("links: {base_url: ftp://x}\n") }
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse("links: {base_url: https://x, tls_key: /nonexistent}\n") }
+    }
+
     @Test("archive entry names: safe, unique (case-insensitively), CP932 when it can")
     func names() {
         #expect(AttachmentSelection.uniqueNames(["a.pdf", "A.pdf", "a.pdf", "../../etc/passwd", "noext", "noext"]) == ["a.pdf", "A (2).pdf", "a (3).pdf", "passwd", "noext", "noext (2)"])
