@@ -12,7 +12,7 @@ import Testing
 /// arrived too; every file hash-equal to the original, every name exactly right.
 @Suite("Attachment protection through Postfix", .serialized, .enabled(if: TestEnvironment.canRunPostfix || TestEnvironment.isCI))
 struct EncryptEndToEndTests {
-    static func policy(reinjectionPort: Int, linksPort: Int = 0) -> String {
+    static func policy(reinjectionPort: Int, linksPort: Int = FreePort.next()) -> String {
         """
         links:
           listen: 127.0.0.1:\(linksPort)
