@@ -101,8 +101,13 @@ public enum Gateway {
 
     /// The download server's settings from the policy file's `links:` section.
     public static func linkSettings(_ links: LinkServerSettings, configuration: GatewayConfiguration) -> LinkSettings {
+        var directory = links.directory ?? "\(configuration.stateDirectory)/links"
+        if !directory.hasPrefix("/") {
+            // Relative to where the daemon starts (./var under `swift run sekishod`).
+            directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(directory).standardizedFileURL.path
+        }
         var settings = LinkSettings(
-            directory: links.directory ?? "\(configuration.stateDirectory)/links", baseURL: links.baseURL, listen: links.listen,
+            directory: directory, baseURL: links.baseURL, listen: links.listen,
             tlsCertificate: links.tlsCertificate, tlsKey: links.tlsKey, defaultLifetime: links.lifetime, maximumDownloads: links.maximumDownloads
         )
         if let zone = configuration.filters["link"]?.parameters["time_zone"].flatMap(TimeZone.init(identifier:)) { settings.timeZone = zone }

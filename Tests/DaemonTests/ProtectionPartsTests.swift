@@ -143,7 +143,8 @@ struct ProtectionPartsTests {
             #expect(error.line == 2)
             #expect(error.message.contains("reinjection.relay"))
         }
-        _ = try ConfigurationLoader.parse("rules:\n  - name: r\n    actions:\n      - encrypt: {notify: none}\n")
+        _ = try ConfigurationLoader.parse("rules:\n  - name: r\n    actions:\n      - encrypt: {notify: none, password: \"pw%Y\"}\n")
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse("rules:\n  - name: r\n    actions:\n      - encrypt: {notify: none}\n") }
         let filterLevel = "filters:\n  encrypt:\n    zip_encryption: rot13\n"
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse(filterLevel) }
         let list = try ConfigurationLoader.parse("reinjection: {relay: 127.0.0.1:10027}\nrules:\n  - name: r\n    actions:\n      - encrypt: {strip_subject: [\"[secure]\", \"【暗号化】\"]}\n")

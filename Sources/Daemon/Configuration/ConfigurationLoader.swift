@@ -1,4 +1,5 @@
 import Foundation
+import Links
 import Milter
 import Policy
 import Yams
@@ -195,6 +196,14 @@ public enum ConfigurationLoader {
             if let format = keys["format"] {
                 guard let value = LoggingSettings.Format(rawValue: try format.string().lowercased()) else { throw format.error("expected keyvalue or json") }
                 configuration.logging.format = value
+            }
+        }
+        if let links = configuration.links, let node = top["links"] {
+            // The download server's own checks, now that state_directory is known.
+            do {
+                try Gateway.linkSettings(links, configuration: configuration).validate()
+            } catch {
+                throw node.error("\(error)")
             }
         }
         if let node = top["metrics"] {

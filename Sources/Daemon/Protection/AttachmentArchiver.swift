@@ -63,11 +63,17 @@ struct AttachmentArchiver {
         var buffer = [UInt8](repeating: 0, count: 57 * 1024)
         var offset = 0
         while offset < size {
-            let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, min($0.count, size - offset), off_t(offset)) }
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else { throw FilterError(filter: "encrypt", reason: "cannot read back the archive: \(String(cString: strerror(errno)))") }
-            try spool.append(Base64Encoder.encode(buffer[0..<got]))
-            offset += got
+            // Fill the whole block (a short read would put padding in the middle).
+            let want = min(buffer.count, size - offset)
+            var filled = 0
+            while filled < want {
+                let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, want - filled, off_t(offset + filled)) }
+                if got < 0 && errno == EINTR { continue }
+                guard got > 0 else { throw FilterError(filter: "encrypt", reason: "cannot read back the archive: \(String(cString: strerror(errno)))") }
+                filled += got
+            }
+            try spool.append(Base64Encoder.encode(buffer[0..<filled]))
+            offset += filled
         }
         let part = MIMEEntity.attachment(filename: name, contentType: settings.contentType, base64Body: try spool.finish())
         return Archive(name: name, part: part, files: items.map(\.name), size: size)

@@ -4,25 +4,58 @@ import MailMessage
 /// The attachments a protection filter (`encrypt`, `link`) takes out of a message, their names,
 /// and their removal: shared so both treat a message the same way.
 enum AttachmentSelection {
-    /// The user attachments (and inline parts when asked) in document order. A message whose
-    /// whole body is the attachment is first wrapped in a multipart/mixed, so the part can be
-    /// removed while the message keeps its header.
+    /// The user attachments in document order: parts sent as files, forwarded messages, and
+    /// inline parts that are not resources of an HTML body (Apple Mail sends PDFs and photos
+    /// `inline` in multipart/mixed: they are files too); with `includeInline`, the HTML body's
+    /// images as well. A message whose whole body is the attachment is first wrapped in a
+    /// multipart/mixed, so the part can be removed while the message keeps its header.
     static func choose(in message: inout MailMessage, includeInline: Bool, skipEncryptedArchives: Bool, notes: inout [String]) -> [Attachment] {
-        var chosen = select(MessageStructure(message), in: message, includeInline: includeInline, skipEncryptedArchives: skipEncryptedArchives, notes: &notes)
+        var chosen = select(message, includeInline: includeInline, skipEncryptedArchives: skipEncryptedArchives, notes: &notes)
         if chosen.contains(where: { $0.address.isEmpty }) {
             message.wrapInMixed()
             var ignored = [String]()
-            chosen = select(MessageStructure(message), in: message, includeInline: includeInline, skipEncryptedArchives: skipEncryptedArchives, notes: &ignored)
+            chosen = select(message, includeInline: includeInline, skipEncryptedArchives: skipEncryptedArchives, notes: &ignored)
         }
         return chosen
     }
 
-    private static func select(
-        _ structure: MessageStructure, in message: MailMessage, includeInline: Bool, skipEncryptedArchives: Bool, notes: inout [String]
-    ) -> [Attachment] {
-        structure.attachments.filter { attachment in
-            guard attachment.uuencoded == nil else { return false }
-            guard attachment.isUserAttachment || (includeInline && attachment.role == .inline && attachment.insideMessage == nil) else { return false }
+    /// Whether a part counts as a file the user sent (see ``choose(in:includeInline:skipEncryptedArchives:notes:)``).
+    static func isFile(_ attachment: Attachment, relatedResources: Set<[Int]>, includeInline: Bool) -> Bool {
+        guard attachment.uuencoded == nil, attachment.insideMessage == nil else { return false }
+        if attachment.isUserAttachment { return true }
+        guard attachment.role == .inline else { return false }
+        return includeInline || !relatedResources.contains(attachment.address)
+    }
+
+    /// Addresses of parts that are resources of an HTML body: in multipart/related or
+    /// multipart/alternative, or referenced by Content-ID without a file name.
+    static func relatedResources(_ structure: MessageStructure) -> Set<[Int]> {
+        Set(structure.entities.filter { located in
+            let parent = located.parentType?.subtype
+            return parent == "related" || parent == "alternative" || (located.entity.contentID != nil && located.entity.filename == nil)
+        }.map(\.address))
+    }
+
+    /// Whether the message as a whole is signed or encrypted (S/MIME or PGP/MIME at the top, or
+    /// as the only part of a multipart/mixed): then a change would break it. Signed messages
+    /// forwarded as attachments do not count.
+    static func isSignedOrEncrypted(_ message: MailMessage) -> Bool {
+        func sealed(_ entity: MIMEEntity) -> Bool {
+            let type = entity.contentType.mimeType
+            return type == "multipart/signed" || type == "multipart/encrypted" || type == "application/pkcs7-mime" || type == "application/x-pkcs7-mime"
+        }
+        if sealed(message.root) { return true }
+        if case .multipart(let multipart) = message.root.body, message.root.contentType.mimeType == "multipart/mixed" {
+            return multipart.parts.first.map { sealed($0.entity) } ?? false
+        }
+        return false
+    }
+
+    private static func select(_ message: MailMessage, includeInline: Bool, skipEncryptedArchives: Bool, notes: inout [String]) -> [Attachment] {
+        let structure = MessageStructure(message)
+        let related = relatedResources(structure)
+        return structure.attachments.filter { attachment in
+            guard isFile(attachment, relatedResources: related, includeInline: includeInline) else { return false }
             if skipEncryptedArchives, let entity = message.entity(at: attachment.address), isEncryptedZip(entity) {
                 notes.append("already encrypted archive \(attachment.safeFilename) left as it is")
                 return false

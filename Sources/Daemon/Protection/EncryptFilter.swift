@@ -23,8 +23,7 @@ public struct EncryptFilter: MessageFilter {
         let now = Date()
         let subject = SubjectKeywords.remove(settings.subjectKeywords, from: &message)
 
-        let structure = MessageStructure(message)
-        if structure.security.signed || structure.security.encrypted {
+        if AttachmentSelection.isSignedOrEncrypted(message) {
             guard settings.signedMessages == .wrap else {
                 work.notes.append("signed or encrypted message left as it is (signed: skip)")
                 if message.header.raw != work.message.header.raw {
@@ -86,7 +85,7 @@ public struct EncryptFilter: MessageFilter {
         var message = original
         message.wrapInMixed()
         try message.removePart(path: "1")
-        let text = settings.bannerText ?? Self.wrappedText(settings.banner ?? .both)
+        let text = settings.bannerText?.replacingOccurrences(of: "\\n", with: "\n") ?? Self.wrappedText(settings.banner ?? .both)
         try message.addPart(MIMEEntity.text(text, charset: .utf8))
         let password = settings.password.password(at: now, timeZone: settings.timeZone)
         let item = AttachmentArchiver.Item(name: "message.eml", content: { sink in try original.write(to: sink) }, sizeHint: UInt64.max)
@@ -117,6 +116,13 @@ public struct EncryptFilter: MessageFilter {
     private func notices(
         settings: EncryptSettings, work: FilterWork, subject: String, password: Secret, archives: [String], files: [String], now: Date
     ) throws -> [FollowUpMail] {
+        let toSender = (settings.notify == .sender || settings.notify == .both) && !work.facts.sender.isEmpty
+        let toRecipients = settings.notify == .recipients || settings.notify == .both
+        if settings.password.isRandom && !toSender && !toRecipients {
+            // Nobody would learn the password (a null-sender message with notify: sender):
+            // better the failure action than an archive no one can open.
+            throw FilterError(filter: name, reason: "no one to send the password to (envelope sender <> and notify: \(settings.notify.rawValue))")
+        }
         guard settings.notify != .none else { return [] }
         guard settings.password.isRandom || settings.notifyFixed else { return [] }
         let facts = NoticeComposer.PasswordFacts(
@@ -127,12 +133,17 @@ public struct EncryptFilter: MessageFilter {
         )
         let notice = NoticeComposer(settings: settings.notice, timeZone: settings.timeZone)
         var mails = [FollowUpMail]()
-        if (settings.notify == .sender || settings.notify == .both) && !work.facts.sender.isEmpty {
+        if toSender {
             mails.append(try notice.passwordNotice(facts, to: [work.facts.sender], now: now))
         }
-        if settings.notify == .recipients || settings.notify == .both {
-            // One notice per recipient: Bcc recipients must not learn about each other.
-            for recipient in work.recipients { mails.append(try notice.passwordNotice(facts, to: [recipient], now: now)) }
+        if toRecipients {
+            // One notice per recipient, naming only that recipient: Bcc recipients must not
+            // learn about each other.
+            for recipient in work.recipients {
+                var own = facts
+                own.recipients = [recipient]
+                mails.append(try notice.passwordNotice(own, to: [recipient], now: now))
+            }
         }
         return mails
     }

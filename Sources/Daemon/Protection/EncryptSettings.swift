@@ -57,12 +57,14 @@ public struct EncryptSettings: Sendable {
         let length = try reader.integer("password_length", default: PasswordSource.defaultLength, range: 6...128)
         let alphabet = Array(reader.string("password_alphabet") ?? String(PasswordSource.defaultAlphabet))
         guard Set(alphabet).count >= 10 else { throw reader.error("password_alphabet", "needs at least 10 different characters") }
-        switch reader.string("password") {
+        switch reader.string("password").map({ ["random", "none"].contains($0.lowercased()) ? $0.lowercased() : $0 }) {
         case nil, "random": password = .random(length: length, alphabet: alphabet)
+        case "none": throw reader.error("password", "cannot be none for encrypt (say random or a fixed pattern)")
         case .some(let pattern) where pattern.isEmpty: throw reader.error("password", "is empty (say random or a fixed pattern)")
         case .some(let pattern): password = .fixed(TimePattern(pattern))
         }
         notify = try reader.choice("notify", default: .sender)
+        if notify == .none, password.isRandom { throw reader.error("notify", "none with a random password: nobody could open the archive") }
         notifyFixed = try reader.bool("notify_fixed", default: false)
         notice = try NoticeSettings(&reader)
         if let language = reader.string("banner"), language != "none" {

@@ -32,13 +32,14 @@ public struct LinkFilterSettings: Sendable {
             maximumDownloads = try reader.integer("maximum_downloads", default: 1, range: 1...1_000_000)
         }
         let length = try reader.integer("password_length", default: PasswordSource.defaultLength, range: 6...128)
-        switch reader.string("password") {
+        switch reader.string("password").map({ ["random", "none"].contains($0.lowercased()) ? $0.lowercased() : $0 }) {
         case nil, "none": password = nil
         case "random": password = .random(length: length, alphabet: PasswordSource.defaultAlphabet)
         case .some(let pattern) where pattern.isEmpty: throw reader.error("password", "is empty (say none, random or a fixed pattern)")
         case .some(let pattern): password = .fixed(TimePattern(pattern))
         }
         notify = try reader.choice("notify", default: .sender)
+        if notify == .none, password?.isRandom == true { throw reader.error("notify", "none with a random password: nobody could open the files") }
         notifyFirstDownload = try reader.bool("notify_first_download", default: false)
         language = try reader.choice("language", default: .both)
         includeInline = try reader.bool("include_inline", default: false)
@@ -73,9 +74,12 @@ public struct LinkFilter: MessageFilter {
         var message = work.message
         let now = Date()
         let subject = SubjectKeywords.remove(settings.subjectKeywords, from: &message)
-        let structure = MessageStructure(message)
-        if structure.security.signed || structure.security.encrypted {
-            work.notes.append("signed or encrypted message left as it is (a change would break it)")
+        if AttachmentSelection.isSignedOrEncrypted(message) {
+            work.notes.append("signed or encrypted message: attachments left as they are (a change would break it)")
+            if message.header.raw != work.message.header.raw {
+                work.message = message
+                work.changed = true
+            }
             return work
         }
         let selected = AttachmentSelection.choose(in: &message, includeInline: settings.includeInline, skipEncryptedArchives: false, notes: &work.notes)
@@ -88,7 +92,7 @@ public struct LinkFilter: MessageFilter {
         }
         let names = AttachmentSelection.uniqueNames(selected.map { AttachmentSelection.displayName($0, message: message) })
         let files = zip(selected, names).map { attachment, fileName -> (name: String, contentType: String, content: NewLink.Content) in
-            let entity = message.entity(path: attachment.path)?.entity
+            let entity = message.entity(at: attachment.address)
             return (fileName, attachment.contentType, { sink in _ = try entity?.forEachDecodedChunk(sink) })
         }
         let password = settings.password?.password(at: now, timeZone: settings.timeZone)
@@ -116,11 +120,14 @@ public struct LinkFilter: MessageFilter {
     private func notices(
         settings: LinkFilterSettings, work: FilterWork, link: CreatedLink, subject: String, names: [String], password: Secret?, expires: Date, now: Date
     ) throws -> [FollowUpMail] {
+        let toSender = (settings.notify == .sender || settings.notify == .both) && !work.facts.sender.isEmpty
+        if settings.password?.isRandom == true && !toSender && settings.notify != .recipients && settings.notify != .both {
+            throw FilterError(filter: name, reason: "no one to send the password to (envelope sender <> and notify: \(settings.notify.rawValue))")
+        }
         guard settings.notify != .none else { return [] }
         let composer = NoticeComposer(settings: settings.notice, timeZone: settings.timeZone)
         let date = work.message.date.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? now
         var mails = [FollowUpMail]()
-        let toSender = (settings.notify == .sender || settings.notify == .both) && !work.facts.sender.isEmpty
         if toSender {
             let values: [String: String] = [
                 "subject": subject, "date": NoticeComposer.format(date, settings.timeZone), "expires": NoticeComposer.format(expires, settings.timeZone),
@@ -129,14 +136,22 @@ public struct LinkFilter: MessageFilter {
             ]
             mails.append(try composer.compose(.link, values: values, to: [work.facts.sender], envelopeSender: work.facts.sender, messageID: work.message.messageID, now: now))
         }
-        if let password {
+        if let password, let source = settings.password {
+            // The password travels without the URL (the link is in the message), and a fixed
+            // password, agreed beforehand, is not mailed at all: a placeholder says so.
             let facts = NoticeComposer.PasswordFacts(
                 envelopeSender: work.facts.sender, recipients: work.recipients, subject: subject, date: date, messageID: work.message.messageID,
-                archiveNames: [link.url], fileNames: names, password: password.value
+                archiveNames: [settings.notice.language == .en ? "(the download link in the message)" : "（メール本文のダウンロードリンク / the download link in the message）"],
+                fileNames: names,
+                password: source.isRandom ? password.value : EncryptFilter.fixedPasswordPlaceholder(settings.notice.language)
             )
             if toSender { mails.append(try composer.passwordNotice(facts, to: [work.facts.sender], now: now)) }
             if settings.notify == .recipients || settings.notify == .both {
-                for recipient in work.recipients { mails.append(try composer.passwordNotice(facts, to: [recipient], now: now)) }
+                for recipient in work.recipients {
+                    var own = facts
+                    own.recipients = [recipient]
+                    mails.append(try composer.passwordNotice(own, to: [recipient], now: now))
+                }
             }
         }
         return mails

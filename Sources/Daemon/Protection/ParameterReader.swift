@@ -52,7 +52,9 @@ struct ParameterReader {
             digits = digits.dropLast()
         }
         guard let value = Int(digits), value >= 0 else { throw error(key, "must be a size like 512K or 10M, not \(text)") }
-        return value * multiplier
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: multiplier)
+        guard !overflow else { throw error(key, "is too large: \(text)") }
+        return bytes
     }
 
     mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, default fallback: T) throws(FilterError) -> T where T.RawValue == String {

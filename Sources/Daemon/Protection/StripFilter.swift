@@ -17,6 +17,14 @@ public struct StripSettings: Sendable {
     public var listName = TimePattern("DeletedFiles.%Y%m%d.txt")
     public var timeZone = TimeZone.current
     public var subjectKeywords: [String] = []
+    /// A signed or encrypted message with files to remove: fail (the filter's on_error) or
+    /// leave it unchanged.
+    public var signedMessages = SignedHandling.fail
+
+    /// What to do when removing would break a signature.
+    public enum SignedHandling: String, Sendable, CaseIterable {
+        case fail, skip
+    }
 
     public init() {}
 
@@ -33,6 +41,7 @@ public struct StripSettings: Sendable {
             timeZone = parsed
         }
         subjectKeywords = reader.list("strip_subject")
+        signedMessages = try reader.choice("signed", default: .fail)
         try reader.finish()
     }
 
@@ -44,7 +53,8 @@ public struct StripSettings: Sendable {
             if type.hasSuffix("/*"), contentType.hasPrefix(String(type.dropLast())) { return true }
         }
         if let filename, !extensions.isEmpty {
-            let ext = (filename as NSString).pathExtension.lowercased()
+            // The name as Windows would save it: "evil.exe." and "evil.exe " are evil.exe.
+            let ext = (SafeFilename.make(filename) as NSString).pathExtension.lowercased()
             if extensions.contains(ext) { return true }
         }
         if let largerThan, size > largerThan { return true }
@@ -65,14 +75,22 @@ public struct StripFilter: MessageFilter {
         var work = work
         var message = work.message
         SubjectKeywords.remove(settings.subjectKeywords, from: &message)
-        var structure = MessageStructure(message)
-        if structure.attachments.contains(where: { $0.address.isEmpty && $0.isUserAttachment }) {
-            message.wrapInMixed()
-            structure = MessageStructure(message)
+        if message.header.raw != work.message.header.raw {
+            work.message = message
+            work.changed = true
         }
-        var removed = [(Attachment, Int, String)]()
+        let structure = MessageStructure(message)
+        let related = AttachmentSelection.relatedResources(structure)
+        let forwarded = structure.attachments.filter { $0.role == .messageRFC822 && $0.insideMessage == nil }
+
+        // What goes: matching files; a match inside a forwarded message takes the whole
+        // forwarded message with it (its parts cannot be edited separately, and a file hidden
+        // one message deeper must not slip through).
+        var removals = [(address: [Int], name: String, type: String, size: Int, digest: String, reason: String?)]()
+        var taken = Set<[Int]>()
         for attachment in structure.attachments where attachment.uuencoded == nil {
-            guard attachment.isUserAttachment || (settings.includeInline && attachment.role == .inline && attachment.insideMessage == nil) else { continue }
+            let nested = attachment.insideMessage != nil && attachment.role != .messageRFC822
+            guard nested || AttachmentSelection.isFile(attachment, relatedResources: related, includeInline: settings.includeInline) else { continue }
             guard let entity = message.entity(at: attachment.address) else { continue }
             var hash = SHA256()
             var size = 0
@@ -81,22 +99,36 @@ public struct StripFilter: MessageFilter {
                 size += chunk.count
             }
             guard settings.matches(contentType: attachment.contentType, filename: attachment.filename, size: size) else { continue }
-            removed.append((attachment, size, hash.finalize().map { String(format: "%02x", $0) }.joined()))
+            let digest = hash.finalize().map { String(format: "%02x", $0) }.joined()
+            if nested {
+                guard let outer = forwarded.first(where: { attachment.address.starts(with: $0.address) }), taken.insert(outer.address).inserted else { continue }
+                let outerSize = message.entity(at: outer.address).map(AttachmentSelection.rawSize) ?? 0
+                removals.append((outer.address, outer.safeFilename, outer.contentType, outerSize, "-", "contains \(attachment.safeFilename) (sha256:\(digest))"))
+            } else if taken.insert(attachment.address).inserted {
+                removals.append((attachment.address, attachment.safeFilename, attachment.contentType, size, digest, nil))
+            }
         }
-        if message.header.raw != work.message.header.raw { work.changed = true }
-        guard !removed.isEmpty else {
-            work.message = message
+        guard !removals.isEmpty else { return work }
+        if AttachmentSelection.isSignedOrEncrypted(message) {
+            guard settings.signedMessages == .skip else {
+                throw FilterError(filter: name, reason: "a signed or encrypted message has attachments to remove (signed: fail)")
+            }
+            work.notes.append("signed message: attachments left in place (signed: skip)")
             return work
         }
-        if structure.security.signed {
-            work.notes.append("signed message: attachments left in place (a change would break the signature)")
-            return work
+        var addresses = removals.map(\.address)
+        if addresses.contains([]) {
+            // The whole body is the file: give it a multipart/mixed to leave from.
+            message.wrapInMixed()
+            addresses = [[0]]
         }
-        try message.removeParts(at: removed.map(\.0.address))
+        try message.removeParts(at: addresses)
         if settings.attachList {
             var lines = ["削除した添付ファイル / Removed attachments:", ""]
-            for (attachment, size, digest) in removed {
-                lines.append("\(attachment.safeFilename)\t\(attachment.contentType)\t\(size) bytes\tsha256:\(digest)")
+            for removal in removals {
+                let size = removal.digest == "-" ? "\(removal.size) bytes (encoded)" : "\(removal.size) bytes"
+                let digest = removal.digest == "-" ? "" : "\tsha256:\(removal.digest)"
+                lines.append("\(removal.name)\t\(removal.type)\t\(size)\(digest)\(removal.reason.map { "\t\($0)" } ?? "")")
             }
             let list = lines.joined(separator: "\n") + "\n"
             var part = MIMEEntity.attachment(filename: settings.listName.format(Date(), timeZone: settings.timeZone), contentType: "text/plain", content: Array(list.utf8))
@@ -105,7 +137,7 @@ public struct StripFilter: MessageFilter {
         }
         work.message = message
         work.changed = true
-        work.notes.append("\(removed.count) attachment(s) removed")
+        work.notes.append("\(removals.count) attachment(s) removed")
         return work
     }
 }
