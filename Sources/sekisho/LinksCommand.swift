@@ -25,7 +25,13 @@ struct LinksOptions: ParsableArguments {
             throw ValidationError("\(error)")
         }
         guard let links = configuration.links else { throw ValidationError("\(config) has no links: section") }
-        return try await LinkStore.open(settings: Gateway.linkSettings(links, configuration: configuration))
+        let settings = Gateway.linkSettings(links, configuration: configuration)
+        // Never create an empty store by mistake (a wrong directory would make revoke say
+        // "unknown" while the real links stay live).
+        guard FileManager.default.fileExists(atPath: "\(settings.directory)/links.sqlite") else {
+            throw ValidationError("no link store at \(settings.directory) (has sekishod run with this policy?)")
+        }
+        return try await LinkStore.open(settings: settings)
     }
 }
 

@@ -15,6 +15,8 @@ struct LinksCommandTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let policy = "\(directory)/policy.yaml"
         try "state_directory: \(directory)/state\nlinks:\n  base_url: https://files.example.co.jp\n".write(toFile: policy, atomically: true, encoding: .utf8)
+        let missing = try await ProcessRunner.run(binary, ["links", "list", "--config", policy])
+        #expect(missing.status != 0 && missing.error.contains("no link store"), "\(missing.error)")
         let configuration = try ConfigurationLoader.load(file: policy)
         let store = try await LinkStore.open(settings: Gateway.linkSettings(try #require(configuration.links), configuration: configuration))
         let first = try await store.create(NewLink(
