@@ -67,7 +67,9 @@ struct SimulateCommand: AsyncParsableCommand {
             defer { try? FileManager.default.removeItem(atPath: scratch) }
             var quiet = Logger(label: "sekisho.simulate")
             quiet.logLevel = .critical
-            let pipeline = Pipeline(filters: Gateway.builtInFilters(stateDirectory: scratch), configuration: configuration, logger: quiet)
+            let links = configuration.links.map { SimulatedLinks(baseURL: $0.baseURL) }
+            let filters = Gateway.builtInFilters(stateDirectory: scratch, links: links, linkServer: configuration.links)
+            let pipeline = Pipeline(filters: filters, configuration: configuration, logger: quiet)
             for (index, group) in simulation.groups.enumerated() {
                 print("")
                 print("--- message \(index + 1) (to \(group.map(\.recipient).joined(separator: ", "))) ---")

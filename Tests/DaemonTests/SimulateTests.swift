@@ -24,6 +24,36 @@ struct SimulateTests {
         #expect(result.output == expected)
     }
 
+    @Test("--print-message runs the filters on a copy: encrypt and link shown, nothing stored or sent")
+    func printMessage() async throws {
+        let binary = try TestEnvironment.builtBinary("sekisho")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-simulate-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let policy = "\(directory)/policy.yaml"
+        try """
+            state_directory: \(directory)/state
+            internal: {domains: [corp.example], networks: [127.0.0.0/8]}
+            reinjection: {relay: "127.0.0.1:10027"}
+            links: {base_url: "https://files.example.co.jp"}
+            rules:
+              - name: zip
+                when: {direction: outbound, recipient: [zip.example]}
+                actions: [encrypt]
+              - name: link
+                when: {direction: outbound, recipient: [link.example]}
+                actions: [link]
+            """.write(toFile: policy, atomically: true, encoding: .utf8)
+        let result = try await ProcessRunner.run(
+            binary, ["simulate", "--config", policy, "--from", "taro@corp.example", "--rcpt", "a@zip.example", "--rcpt", "b@link.example", "--client", "127.0.0.1", "--print-message", Corpus.path("p10")]
+        )
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("Content-Type: application/zip"))
+        #expect(result.output.contains("https://files.example.co.jp/l/SIMULATED-TOKEN"))
+        #expect(result.output.contains("--- follow-up notice from <> to taro@corp.example (not sent) ---"))
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/state"))
+    }
+
     @Test("a broken policy or a missing recipient is a clear error")
     func errors() async throws {
         let binary = try TestEnvironment.builtBinary("sekisho")
