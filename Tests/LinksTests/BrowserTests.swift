@@ -35,7 +35,7 @@ struct BrowserTests {
         let profile = NSTemporaryDirectory() + "links-chromium-\(UInt64.random(in: 0...UInt64.max))"
         defer { try? FileManager.default.removeItem(atPath: profile) }
         try await rig.withServer { base async throws in
-            let result = try await FileProcess.run(
+            let result = try await Tool.run(
                 browser,
                 [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",

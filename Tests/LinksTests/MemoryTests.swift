@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TestSupport
 import Synchronization
 import Testing
 
@@ -71,7 +72,7 @@ struct MemoryTests {
         #expect(created.files[0].size == Int64(Self.size) && created.files[0].sha256 == expected)
         let downloading = try await rig.withServer { base async throws in
             try await Self.growth {
-                let result = try await FileProcess.run(
+                let result = try await Tool.run(
                     "/usr/bin/curl",
                     [
                         "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",

@@ -13,7 +13,7 @@ struct TLSTests {
         let scratch = NSTemporaryDirectory() + "links-tls-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let made = try await FileProcess.run(
+        let made = try await Tool.run(
             openssl,
             [
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "2", "-keyout",

@@ -34,6 +34,14 @@ public struct FilterWork: Sendable {
     /// Things a filter wants logged with the message (skipped parts, reasons), never secrets.
     public var notes: [String] = []
 
+    /// Takes `message` when only its header changed (a keyword removed from the Subject) and
+    /// marks the work changed; an identical header leaves the work as it is.
+    public mutating func takeHeaderChanges(from message: MailMessage) {
+        guard message.header.raw != self.message.header.raw else { return }
+        self.message = message
+        changed = true
+    }
+
     public init(message: MailMessage, facts: MessageFacts, recipients: [String], queueID: String?) {
         self.message = message
         self.facts = facts

@@ -26,10 +26,7 @@ public struct EncryptFilter: MessageFilter {
         if AttachmentSelection.isSignedOrEncrypted(message) {
             guard settings.signedMessages == .wrap else {
                 work.notes.append("signed or encrypted message left as it is (signed: skip)")
-                if message.header.raw != work.message.header.raw {
-                    work.message = message
-                    work.changed = true
-                }
+                work.takeHeaderChanges(from: message)
                 return work
             }
             return try wrapWhole(work, message: message, subject: subject, settings: settings, now: now)
@@ -38,10 +35,7 @@ public struct EncryptFilter: MessageFilter {
             in: &message, includeInline: settings.includeInline, skipEncryptedArchives: settings.encryptedArchives == .skip, notes: &work.notes
         )
         guard !selected.isEmpty else {
-            if message.header.raw != work.message.header.raw {
-                work.message = message
-                work.changed = true
-            }
+            work.takeHeaderChanges(from: message)
             return work
         }
 

@@ -76,18 +76,12 @@ public struct LinkFilter: MessageFilter {
         let subject = SubjectKeywords.remove(settings.subjectKeywords, from: &message)
         if AttachmentSelection.isSignedOrEncrypted(message) {
             work.notes.append("signed or encrypted message: attachments left as they are (a change would break it)")
-            if message.header.raw != work.message.header.raw {
-                work.message = message
-                work.changed = true
-            }
+            work.takeHeaderChanges(from: message)
             return work
         }
         let selected = AttachmentSelection.choose(in: &message, includeInline: settings.includeInline, skipEncryptedArchives: false, notes: &work.notes)
         guard !selected.isEmpty else {
-            if message.header.raw != work.message.header.raw {
-                work.message = message
-                work.changed = true
-            }
+            work.takeHeaderChanges(from: message)
             return work
         }
         let names = AttachmentSelection.uniqueNames(selected.map { AttachmentSelection.displayName($0, message: message) })

@@ -75,10 +75,7 @@ public struct StripFilter: MessageFilter {
         var work = work
         var message = work.message
         SubjectKeywords.remove(settings.subjectKeywords, from: &message)
-        if message.header.raw != work.message.header.raw {
-            work.message = message
-            work.changed = true
-        }
+        work.takeHeaderChanges(from: message)
         let structure = MessageStructure(message)
         let related = AttachmentSelection.relatedResources(structure)
         let forwarded = structure.attachments.filter { $0.role == .messageRFC822 && $0.insideMessage == nil }

@@ -74,6 +74,31 @@ public struct BodyBytes: Sendable {
         }
     }
 
+    /// Copies up to `buffer.count` bytes starting at `offset` into `buffer` (pull-style reading,
+    /// for a consumer that asks for chunks); returns how many, 0 at the end.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
+        guard offset >= 0, offset < count, buffer.count > 0 else { return 0 }
+        switch storage {
+        case .memory(let bytes):
+            let length = min(buffer.count, bytes.count - offset)
+            bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + length)])) }
+            return length
+        case .file(let file, let segments, _):
+            var start = 0
+            for segment in segments {
+                if offset < start + segment.length {
+                    let within = offset - start
+                    let want = min(buffer.count, segment.length - within)
+                    let got = try file.read(into: buffer.baseAddress!, count: want, at: segment.offset + within)
+                    guard got > 0 else { throw SpoolError.shortRead(offset: segment.offset + within) }
+                    return got
+                }
+                start += segment.length
+            }
+            return 0
+        }
+    }
+
     /// All bytes in memory (for small bodies, tests and rewriting).
     public func bytes(limit: Int? = nil) throws -> [UInt8] {
         if case .memory(let bytes) = storage {

@@ -37,7 +37,7 @@ enum Curl {
             try? FileManager.default.removeItem(atPath: scratch + ".body")
             try? FileManager.default.removeItem(atPath: scratch + ".head")
         }
-        let result = try await FileProcess.run(
+        let result = try await Tool.run(
             curl,
             [
                 "-s", "-S", "-k", "--max-time", "60", "-o", scratch + ".body", "-D", scratch + ".head", "-w",
@@ -65,7 +65,7 @@ enum Curl {
             if index > 0 { arguments.append("--next") }
             arguments += ["-s", "-k", "-w", "%{http_code}\n", "-o", "/dev/null"] + transfer
         }
-        let result = try await FileProcess.run(curl, arguments)
+        let result = try await Tool.run(curl, arguments)
         return result.output.split(separator: "\n").compactMap { Int($0) }
     }
 }
