@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Policy", targets: ["Policy"]),
         .library(name: "ZipArchive", targets: ["ZipArchive"]),
         .library(name: "Links", targets: ["Links"]),
+        .library(name: "Archive", targets: ["Archive"]),
         .executable(name: "sekishod", targets: ["sekishod"]),
         .executable(name: "sekisho", targets: ["sekisho"]),
         .executable(name: "example-milter", targets: ["example-milter"]),
@@ -33,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // The Milter protocol: wire codec, pure session state machine, async server and MTA-side client.
@@ -109,6 +111,40 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The mail archive: Maildir++ store with envelopes, SQLite FTS5 (trigram) index, the
+        // search language, retention and legal hold, export. No sockets.
+        .target(
+            name: "Archive",
+            dependencies: [
+                "MailMessage",
+                "ZipArchive",
+                "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The archive's web UI: login, roles and scopes, search, message view, downloads, audit.
+        .target(
+            name: "ArchiveWeb",
+            dependencies: [
+                "Archive",
+                "Links",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Templates")],
+            swiftSettings: strictSettings
+        ),
         // The gateway's composition root: typed configuration and buildServices(configuration:logger:).
         .target(
             name: "Daemon",
@@ -124,6 +160,8 @@ let package = Package(
                 "Outbound",
                 "ZipArchive",
                 "Links",
+                "Archive",
+                "ArchiveWeb",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
@@ -153,6 +191,7 @@ let package = Package(
                 "Daemon",
                 "ZipArchive",
                 "Links",
+                "Archive",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -268,6 +307,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ArchiveTests",
+            dependencies: [
+                "Archive",
+                "ArchiveWeb",
+                "MailMessage",
+                "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ZipArchiveTests",
             dependencies: [
                 "ZipArchive",
@@ -282,6 +336,7 @@ let package = Package(
                 "Daemon",
                 "ZipArchive",
                 "Links",
+                "Archive",
                 "Policy",
                 "MailMessage",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,0 +1,36 @@
+import Foundation
+import GRDB
+
+/// The archive's SQLite database (GRDB, WAL): the message catalogue, its FTS5 trigram index,
+/// legal holds, and the web UI's accounts, sessions and audit log. One file, opened once per
+/// process; every store of this module shares it.
+public final class ArchiveDatabase: Sendable {
+    /// The connection pool (readers run beside the single writer).
+    public let pool: DatabasePool
+    /// Where the file is.
+    public let path: String
+
+    /// Opens (creating when `create` is true) the database at `path` and brings its schema up to date.
+    public init(path: String, create: Bool = true) throws {
+        let url = URL(fileURLWithPath: path)
+        if !create && !FileManager.default.fileExists(atPath: path) {
+            throw ArchiveError.notFound("no archive database at \(path)")
+        }
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        self.path = path
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        ArchiveSchema.register(in: &migrator)
+        AccountSchema.register(in: &migrator)
+        return migrator
+    }
+}
