@@ -45,7 +45,7 @@ public final class DovecotRig: @unchecked Sendable {
     public static var canRun: Bool {
         guard TestEnvironment.hasExecutable(dovecotPath), TestEnvironment.hasExecutable("/usr/lib/dovecot/imap") else { return false }
         guard TestEnvironment.isRoot else { return true }
-        return ["dovecot", "dovenull", "nobody"].allSatisfy { getpwnam($0) != nil }
+        return ["dovecot", "dovenull", "nobody"].allSatisfy { (name: String) in getpwnam(name) != nil }
     }
 
     private init(directory: String, port: Int, maildir: String, user: String, password: String, mailUser: String) {
