@@ -16,6 +16,11 @@ struct DovecotIMAPTests {
         let python = try Tool.require("/usr/bin/python3")
         let archive = try await IMAPArchiveFixture.make()
         let before = try IMAPArchiveFixture.snapshot(archive.root)
+        // One file plain, one gzip (magic 1f 8b), both in the day folder's new/.
+        let stored = archive.messages.compactMap { before[$0.path] }
+        try #require(stored.count == 2, "stored paths \(archive.messages.map(\.path)) not in \(before.keys.sorted())")
+        #expect(stored.map { $0.starts(with: [0x1F, 0x8B]) } == [false, true])
+        #expect(archive.messages.allSatisfy { $0.path.hasPrefix(".\(Self.folder)/new/") })
         try await DovecotRig.grantRead(archive.root)
 
         let rig = try await DovecotRig.start(maildir: archive.root)

@@ -1,10 +1,11 @@
+import Archive
 import Foundation
 import TestSupport
 
-/// A small archive tree for the IMAP tests, laid out as the archive writes it: Maildir++ folder
-/// `.2026.11.29` with two messages in `new/` under unique names
-/// (`<sec>.M<usec>P<pid>Q<n>R<hex>.<host>,S=<size>`), one plain and one gzip-compressed
-/// (`S=` is the uncompressed size), and a JSON envelope sidecar in `sekisho/envelopes/`.
+/// A small archive written by `ArchiveStore` for the IMAP tests: Maildir++ folder `.2026.11.29`
+/// with two messages in `new/` under unique names (`<sec>.M<usec>P<pid>Q<n>R<hex>.<host>,S=<size>`),
+/// one plain and one gzip-compressed (`S=` is the uncompressed size), and their JSON envelope
+/// sidecars in `sekisho/envelopes/`.
 struct IMAPArchiveFixture {
     /// One stored message: its file (relative to the root) and its uncompressed bytes.
     struct Message {
@@ -46,33 +47,32 @@ struct IMAPArchiveFixture {
             + "\u{1B}$B8+@Q=q$r$*4j$$$$$?$7$^$9!#\u{1B}(B\r\n"
     ).utf8)
 
-    /// Writes the tree under a fresh directory in /tmp.
+    /// Stores both messages with the archive's own `ArchiveStore.save` (folder pattern
+    /// `.%y.%m.%d`, Asia/Tokyo) under a fresh directory in /tmp: the invoice plain, the
+    /// quotation through a second store with `compress: true` on the same root. The index
+    /// database lives beside the root, not in it.
     static func make() async throws -> IMAPArchiveFixture {
         var template = Array("/tmp/sekisho-imap-archive.XXXXXX".utf8CString)
         guard let pointer = mkdtemp(&template) else { throw DovecotRigError("mkdtemp failed") }
-        let root = String(cString: pointer) + "/archive"
-        let folder = "\(root)/.2026.11.29"
-        let files = FileManager.default
-        for sub in ["new", "cur", "tmp"] { try files.createDirectory(atPath: "\(folder)/\(sub)", withIntermediateDirectories: true) }
-        try files.createDirectory(atPath: "\(root)/sekisho/envelopes", withIntermediateDirectories: true)
-
+        let base = String(cString: pointer)
+        let root = URL(fileURLWithPath: base + "/archive")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let database = try ArchiveDatabase(path: base + "/index.sqlite")
+        let tokyo = TimeZone(identifier: "Asia/Tokyo")!
         var messages: [Message] = []
-        for (index, (bytes, compress)) in [(invoice, false), (quotation, true)].enumerated() {
-            let name = "1795914900.M\(123_456 + index)P\(getpid())Q\(index + 1)R\(String(format: "%08x", 0xA5C3_0000 + index)).archive.test,S=\(bytes.count)"
-            let path = "\(folder)/new/\(name)"
-            if compress {
-                try bytes.write(to: URL(fileURLWithPath: "\(folder)/tmp/\(name)"))
-                let gzip = try await ProcessRunner.run("/bin/gzip", ["-n", "-9", "\(folder)/tmp/\(name)"])
-                guard gzip.status == 0 else { throw DovecotRigError("gzip failed: \(gzip.error)") }
-                try files.moveItem(atPath: "\(folder)/tmp/\(name).gz", toPath: path)
-            } else {
-                try bytes.write(to: URL(fileURLWithPath: path))
-            }
-            let envelope = #"{"sender":"tanaka@example.co.jp","recipients":["keiri@example.com"],"file":"\#(name)"}"#
-            try Data(envelope.utf8).write(to: URL(fileURLWithPath: "\(root)/sekisho/envelopes/\(name).json"))
-            messages.append(Message(path: ".2026.11.29/new/\(name)", bytes: bytes))
+        for (bytes, compress, receivedAt) in [(invoice, false, 1_795_914_900), (quotation, true, 1_795_920_000)] {
+            let store = try ArchiveStore(
+                settings: ArchiveStoreSettings(root: root, folderPattern: ".%y.%m.%d", compress: compress, timeZone: tokyo, hostName: "archive.test"),
+                database: database
+            )
+            let envelope = ArchiveEnvelope(
+                sender: "tanaka@example.co.jp", recipients: ["keiri@example.com"], queueID: "4Q\(messages.count)imap",
+                receivedAt: Date(timeIntervalSince1970: TimeInterval(receivedAt))
+            )
+            let saved = try store.save([UInt8](bytes), envelope: envelope)
+            messages.append(Message(path: saved.path, bytes: bytes))
         }
-        return IMAPArchiveFixture(root: root, messages: messages)
+        return IMAPArchiveFixture(root: root.path, messages: messages)
     }
 
     /// Every file under `root`, by relative path, with its bytes.
