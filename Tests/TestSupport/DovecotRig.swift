@@ -20,8 +20,9 @@ import Foundation
 /// Debian's `dovenull` and `dovecot`; the Maildir, and every directory above it, must then be
 /// readable by `nobody` (``grantRead(_:)`` does it the way docs/archive-imap.md does: group
 /// `nogroup`, `g+rX`). Run as an ordinary user, every process — master, login, auth, imap —
-/// runs as that user (`default_login_user`, `default_internal_user`), which then only needs to
-/// read the Maildir; nothing else changes. Needs the Debian `dovecot-imapd` package.
+/// runs as that user (`default_login_user`, `default_internal_user`; `imap-login` and `anvil`
+/// without `chroot`, which needs root), which then only needs to read the Maildir; nothing else
+/// changes (checked by hand as `nobody` with Dovecot 2.3.19: login, `MYRIGHTS lr`, FETCH). Needs the Debian `dovecot-imapd` package.
 public final class DovecotRig: @unchecked Sendable {
     /// The rig directory (config, logs, run, index, control).
     public let directory: String
@@ -99,12 +100,16 @@ public final class DovecotRig: @unchecked Sendable {
             guard chown("\(d)/\(sub)", mail.uid, mail.gid) == 0 else { throw DovecotRigError("chown \(d)/\(sub) failed") }
         }
         // Login and internal processes: Debian's service users under root, the caller otherwise.
+        // Without root there is no chroot(2) either: imap-login and anvil run unchrooted.
         let serviceUsers: String
+        let loginChroot: String
         if TestEnvironment.isRoot {
             serviceUsers = "default_login_user = dovenull\ndefault_internal_user = dovecot\ndefault_internal_group = dovecot"
+            loginChroot = ""
         } else {
             let group = getgrgid(getgid()).map { String(cString: $0.pointee.gr_name) } ?? "\(getgid())"
-            serviceUsers = "default_login_user = \(mailUser)\ndefault_internal_user = \(mailUser)\ndefault_internal_group = \(group)"
+            serviceUsers = "default_login_user = \(mailUser)\ndefault_internal_user = \(mailUser)\ndefault_internal_group = \(group)\nservice anvil {\n  chroot =\n}"
+            loginChroot = "\n  chroot ="
         }
         let config = """
             # Written by Tests/TestSupport/DovecotRig.swift: a private IMAP server on 127.0.0.1:\(port)
@@ -142,7 +147,7 @@ public final class DovecotRig: @unchecked Sendable {
               driver = static
               args = uid=\(mail.uid) gid=\(mail.gid) home=\(d)/home
             }
-            service imap-login {
+            service imap-login {\(loginChroot)
               inet_listener imap {
                 address = 127.0.0.1
                 port = \(port)
