@@ -1,4 +1,5 @@
 import Archive
+import Foundation
 import Testing
 
 /// Hostile input after the OWASP XSS filter evasion cheat sheet: whatever comes in, nothing

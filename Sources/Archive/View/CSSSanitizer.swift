@@ -24,7 +24,23 @@ enum CSSSanitizer {
             text = replaced
             if count > 0 && needle != "behavior" { blocked = true }
         }
-        return (text, blocked)
+        return (blocked ? withoutArguments(text) : text, blocked)
+    }
+
+    /// The arguments of defused functions (`blocked(…)` becomes `blocked()`) and defused
+    /// `@import` rules (up to `;`) removed, so no URL text is left behind.
+    static func withoutArguments(_ css: String) -> String {
+        var output = ""
+        var rest = Substring(css)
+        while let range = [rest.range(of: "blocked("), rest.range(of: "@blocked")].compactMap({ $0 }).min(by: { $0.lowerBound < $1.lowerBound }) {
+            let isRule = rest[range].hasPrefix("@")
+            output += rest[..<range.lowerBound]
+            output += isRule ? "" : "blocked()"
+            let after = rest[range.upperBound...]
+            let end = after.firstIndex(of: isRule ? ";" : ")") ?? after.endIndex
+            rest = end < after.endIndex ? after[after.index(after: end)...] : after[end...]
+        }
+        return output + rest
     }
 
     /// Resolves CSS escapes: `\` + 1–6 hex digits (+ one optional space), or `\` + any character.
