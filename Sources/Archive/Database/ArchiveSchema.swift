@@ -2,7 +2,9 @@ import GRDB
 
 /// The catalogue: one row per stored copy (`message`), the addresses and domains it concerns
 /// (`message_address`, for auditor scopes), its text in the FTS5 table `message_text` (trigram
-/// tokenizer: Japanese, which has no spaces, is found anywhere inside a sentence), and holds.
+/// tokenizer: Japanese, which has no spaces, is found anywhere inside a sentence), and legal
+/// holds (`hold`; the messages a hold covers in `hold_message`; a held search is also re-run
+/// before anything is deleted, so messages archived after the hold are covered too).
 /// Times are Unix seconds.
 enum ArchiveSchema {
     static func register(in migrator: inout DatabaseMigrator) {
@@ -31,8 +33,7 @@ enum ArchiveSchema {
                     attachment_names TEXT NOT NULL,
                     compressed INTEGER NOT NULL,
                     sha256 TEXT NOT NULL,
-                    delete_after REAL,
-                    held INTEGER NOT NULL DEFAULT 0
+                    delete_after REAL
                 );
                 CREATE INDEX message_received ON message(received_at);
                 CREATE INDEX message_delete_after ON message(delete_after) WHERE delete_after IS NOT NULL;
@@ -49,13 +50,19 @@ enum ArchiveSchema {
                 );
                 CREATE TABLE hold (
                     id INTEGER PRIMARY KEY,
-                    message_id INTEGER REFERENCES message(id) ON DELETE CASCADE,
                     query TEXT,
                     reason TEXT NOT NULL,
                     created_by TEXT NOT NULL,
                     created_at REAL NOT NULL,
+                    released_by TEXT,
                     released_at REAL
                 );
+                CREATE TABLE hold_message (
+                    hold_id INTEGER NOT NULL REFERENCES hold(id) ON DELETE CASCADE,
+                    message_id INTEGER NOT NULL REFERENCES message(id) ON DELETE CASCADE,
+                    PRIMARY KEY (hold_id, message_id)
+                );
+                CREATE INDEX hold_message_message ON hold_message(message_id);
                 """)
         }
     }

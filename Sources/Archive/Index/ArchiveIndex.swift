@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 
-/// The searchable catalogue of the archive (SQLite FTS5, trigram tokenizer).
+/// The searchable catalogue of the archive (SQLite FTS5, trigram tokenizer). Writes come in
+/// batches (one transaction each); reads run beside them (WAL).
 public final class ArchiveIndex: Sendable {
     public let database: ArchiveDatabase
     /// Days in `after:`/`before:`/`on:` are read in this zone.
@@ -10,5 +11,171 @@ public final class ArchiveIndex: Sendable {
     public init(database: ArchiveDatabase, timeZone: TimeZone = .current) {
         self.database = database
         self.timeZone = timeZone
+    }
+
+    /// Adds `documents` in one transaction; copies already indexed (same key) are skipped.
+    /// Returns how many were new.
+    @discardableResult
+    public func add(_ documents: [IndexDocument]) throws -> Int {
+        guard !documents.isEmpty else { return 0 }
+        return try database.pool.write { db in
+            var added = 0
+            for document in documents {
+                let copy = document.copy
+                let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM message WHERE key = ?", arguments: [copy.key]) ?? false
+                if exists { continue }
+                let envelope = copy.envelope
+                let deleteAfter = envelope.retentionDays.map { envelope.receivedAt.timeIntervalSince1970 + Double($0) * 86_400 }
+                try db.execute(
+                    sql: """
+                        INSERT INTO message (key, path, folders, kind, received_at, date, sender, recipients, client_address, queue_id,
+                            message_id, subject, from_text, to_text, cc_text, size, direction, has_attachment, attachment_names,
+                            compressed, sha256, delete_after)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        copy.key, copy.paths.first ?? "", Self.json(envelope.folders), envelope.kind.rawValue,
+                        envelope.receivedAt.timeIntervalSince1970, document.date?.timeIntervalSince1970, envelope.sender,
+                        envelope.recipients.joined(separator: ", "), envelope.clientAddress, envelope.queueID, document.messageID,
+                        document.subject, document.from, document.to, document.cc, copy.size, envelope.direction,
+                        document.hasAttachment, Self.json(document.attachmentNames), copy.compressed, copy.sha256, deleteAfter,
+                    ]
+                )
+                let id = db.lastInsertedRowID
+                var seen = Set<String>()
+                for address in envelope.addresses + document.headerAddresses where seen.insert(address).inserted {
+                    let domain = address.lastIndex(of: "@").map { String(address[address.index(after: $0)...]) } ?? ""
+                    try db.execute(sql: "INSERT INTO message_address (message_id, address, domain) VALUES (?, ?, ?)", arguments: [id, address, domain])
+                }
+                try db.execute(
+                    sql: "INSERT INTO message_text (rowid, subject, sender, recipients, cc, body, attachments) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        id, document.subject, document.from + " " + envelope.sender, document.to + " " + envelope.recipients.joined(separator: " "),
+                        document.cc, document.body, (document.attachmentNames + [document.attachmentText]).joined(separator: "\n"),
+                    ]
+                )
+                added += 1
+            }
+            return added
+        }
+    }
+
+    /// Keys already indexed (the catch-up compares the sidecars with these).
+    public func keys() throws -> Set<String> {
+        try database.pool.read { db in Set(try String.fetchAll(db, sql: "SELECT key FROM message")) }
+    }
+
+    /// Number of indexed copies.
+    public func count() throws -> Int {
+        try database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM message") ?? 0 }
+    }
+
+    /// Searches; results within `scope` only.
+    public func search(_ query: ArchiveQuery, scope: ArchiveScope, order: ArchiveSortOrder = .relevance, limit: Int = 50, offset: Int = 0) throws -> ArchiveSearchResult {
+        let statement = SearchStatement(query: query, scope: scope, timeZone: timeZone)
+        let snippet = statement.hasMatch
+            ? "snippet(message_text, -1, '\(ArchiveSnippet.open)', '\(ArchiveSnippet.close)', '…', 24)"
+            : "substr(message_text.body, 1, 160)"
+        let ordering: String
+        switch order {
+        case .relevance where statement.hasMatch: ordering = "bm25(message_text, 10.0, 4.0, 4.0, 2.0, 1.0, 3.0), m.received_at DESC"
+        case .oldest: ordering = "m.received_at ASC, m.id ASC"
+        default: ordering = "m.received_at DESC, m.id DESC"
+        }
+        return try database.pool.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) " + statement.fromWhere, arguments: statement.arguments) ?? 0
+            var arguments = statement.arguments
+            arguments += [max(0, min(limit, 1000)), max(0, offset)]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT \(Self.messageColumns), \(snippet) AS snippet " + statement.fromWhere + " ORDER BY \(ordering) LIMIT ? OFFSET ?",
+                arguments: arguments
+            )
+            let hits = try rows.map { row in
+                ArchiveSearchHit(message: try Self.message(row, db: db), snippet: (row["snippet"] as String?) ?? "")
+            }
+            return ArchiveSearchResult(hits: hits, total: total)
+        }
+    }
+
+    /// Every message `query` matches within `scope` (for export and holds), oldest first.
+    public func messages(matching query: ArchiveQuery, scope: ArchiveScope) throws -> [ArchivedMessage] {
+        let statement = SearchStatement(query: query, scope: scope, timeZone: timeZone)
+        return try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.messageColumns) " + statement.fromWhere + " ORDER BY m.received_at, m.id", arguments: statement.arguments)
+                .map { try Self.message($0, db: db) }
+        }
+    }
+
+    /// One message, or `nil` when there is none with this id inside `scope`.
+    public func message(id: Int64, scope: ArchiveScope) throws -> ArchivedMessage? {
+        var query = ArchiveQuery(clauses: [])
+        query.clauses = []
+        let statement = SearchStatement(query: query, scope: scope, timeZone: timeZone)
+        let glue = statement.fromWhere.contains(" WHERE ") ? " AND " : " WHERE "
+        var arguments = statement.arguments
+        arguments += [id]
+        return try database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.messageColumns) " + statement.fromWhere + glue + "m.id = ?", arguments: arguments)
+                .map { try Self.message($0, db: db) }
+        }
+    }
+
+    /// The message with this Maildir key.
+    public func message(key: String) throws -> ArchivedMessage? {
+        try database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.messageColumns) FROM message m WHERE m.key = ?", arguments: [key]).map { try Self.message($0, db: db) }
+        }
+    }
+
+    /// Removes catalogue rows (the files are the store's business).
+    public func remove(ids: [Int64]) throws {
+        guard !ids.isEmpty else { return }
+        try database.pool.write { db in
+            for id in ids {
+                try db.execute(sql: "DELETE FROM message_text WHERE rowid = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM message_address WHERE message_id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM hold_message WHERE message_id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [id])
+            }
+        }
+    }
+
+    /// Empties the catalogue (before a rebuild from disk); accounts, audit and holds stay.
+    public func removeAll() throws {
+        try database.pool.write { db in
+            try db.execute(sql: "DELETE FROM hold_message; DELETE FROM message_address; DELETE FROM message_text; DELETE FROM message;")
+        }
+    }
+
+    static let messageColumns = """
+        m.id, m.key, m.path, m.folders, m.kind, m.received_at, m.date, m.sender, m.recipients, m.client_address, m.queue_id, m.message_id,
+        m.subject, m.from_text, m.to_text, m.cc_text, m.size, m.direction, m.has_attachment, m.attachment_names, m.compressed, m.sha256,
+        m.delete_after,
+        EXISTS (SELECT 1 FROM hold_message hm JOIN hold h ON h.id = hm.hold_id WHERE hm.message_id = m.id AND h.released_at IS NULL) AS held
+        """
+
+    static func message(_ row: Row, db: Database) throws -> ArchivedMessage {
+        let recipients: String = row["recipients"]
+        let envelope = ArchiveEnvelope(
+            sender: row["sender"], recipients: recipients.isEmpty ? [] : recipients.components(separatedBy: ", "),
+            clientAddress: row["client_address"], queueID: row["queue_id"], receivedAt: Date(timeIntervalSince1970: row["received_at"]),
+            direction: row["direction"], kind: ArchiveCopyKind(rawValue: row["kind"]) ?? .received, retentionDays: nil,
+            folders: decode(row["folders"])
+        )
+        return ArchivedMessage(
+            id: row["id"], key: row["key"], path: row["path"], envelope: envelope, date: (row["date"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            messageID: row["message_id"], subject: row["subject"], from: row["from_text"], to: row["to_text"], cc: row["cc_text"],
+            size: row["size"], hasAttachment: row["has_attachment"], attachmentNames: decode(row["attachment_names"]),
+            compressed: row["compressed"], sha256: row["sha256"],
+            deleteAfter: (row["delete_after"] as Double?).map(Date.init(timeIntervalSince1970:)), held: row["held"]
+        )
+    }
+
+    static func json(_ list: [String]) -> String {
+        (try? String(decoding: JSONEncoder().encode(list), as: UTF8.self)) ?? "[]"
+    }
+
+    static func decode(_ text: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
     }
 }

@@ -154,7 +154,8 @@ public struct ArchiveQuery: Sendable, Equatable {
     /// Splits on spaces (ASCII and the ideographic space U+3000), keeping quoted runs whole.
     private static func tokens(_ text: String) throws(ArchiveError) -> [Token] {
         var result = [Token]()
-        var characters = Array(text)[...]
+        // Control characters (NUL ends SQLite text) count as spaces.
+        var characters = Array(text.map { $0.unicodeScalars.allSatisfy { $0.properties.generalCategory == .control } ? " " : $0 })[...]
         func isSpace(_ character: Character) -> Bool { character.isWhitespace }
         while true {
             while let first = characters.first, isSpace(first) { characters.removeFirst() }
