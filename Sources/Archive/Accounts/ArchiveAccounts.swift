@@ -84,14 +84,13 @@ public final class ArchiveAccounts: Sendable {
     /// The user when `password` is theirs and the account is enabled; else `nil`, after the
     /// same amount of work.
     public func verify(name: String, password: String) async throws -> ArchiveAccount? {
-        let row = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM account WHERE name = ?", arguments: [name])
+        let found: (hash: String, account: ArchiveAccount)? = try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM account WHERE name = ?", arguments: [name]).map { ($0["password_hash"], Self.account($0)) }
         }
-        let stored = row.flatMap { try? PasswordHash(encoded: $0["password_hash"]) }
+        let stored = found.flatMap { try? PasswordHash(encoded: $0.hash) }
         let hash = stored ?? dummy
         let matches = try await NIOThreadPool.singleton.runIfActive { hash.verify(password) }
-        guard matches, stored != nil, let row else { return nil }
-        let account = Self.account(row)
+        guard matches, stored != nil, let account = found?.account else { return nil }
         return account.disabled ? nil : account
     }
 
