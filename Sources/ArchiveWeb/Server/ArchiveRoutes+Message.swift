@@ -39,7 +39,7 @@ extension ArchiveRoutes {
                     "messageID": view.messageID ?? "", "text": view.text,
                     "headers": view.headers.map { ["name": $0.name, "value": $0.value] },
                 ] as [String: Any],
-                "hasAttachments": !view.attachments.isEmpty,
+                "hasAttachments": !view.attachments.isEmpty, "hasCc": !view.cc.isEmpty,
                 "attachments": view.attachments.map {
                     ["index": $0.index, "filename": $0.filename, "contentType": $0.contentType, "size": ArchivePages.size($0.size), "isInline": $0.isInline] as [String: Any]
                 },
