@@ -4,18 +4,6 @@ import GRDB
 import Synchronization
 import Testing
 
-/// A fresh archive database in a temporary directory.
-struct TemporaryArchive {
-    let directory: URL
-    let database: ArchiveDatabase
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("archive-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        database = try ArchiveDatabase(path: directory.appendingPathComponent("archive.sqlite").path)
-    }
-}
-
 /// A clock the tests move by hand.
 final class TestClock: Sendable {
     private let seconds = Mutex(1_790_000_000.0)
@@ -25,7 +13,7 @@ final class TestClock: Sendable {
 
 @Suite struct ArchiveAccountsTests {
     @Test func createVerifyDisableAndPassword() async throws {
-        let archive = try TemporaryArchive()
+        let archive = try ArchiveFixture()
         let accounts = try ArchiveAccounts(database: archive.database)
         try await accounts.create(name: "root", password: "correct horse", role: .admin)
         let auditor = try await accounts.create(name: "tanaka", password: "パスワード", role: .auditor, domains: ["@Example.CO.JP", "example.com"])
@@ -47,7 +35,7 @@ final class TestClock: Sendable {
     }
 
     @Test func refusesBadInput() async throws {
-        let accounts = try ArchiveAccounts(database: try TemporaryArchive().database)
+        let accounts = try ArchiveAccounts(database: try ArchiveFixture().database)
         await #expect(throws: ArchiveAccountError(.emptyPassword, "a")) { try await accounts.create(name: "a", password: "", role: .admin) }
         await #expect(throws: ArchiveAccountError(.invalidName, "a b")) { try await accounts.create(name: "a b", password: "x", role: .admin) }
         await #expect(throws: ArchiveAccountError(.auditorWithoutDomains, "a")) { try await accounts.create(name: "a", password: "x", role: .auditor) }
@@ -60,7 +48,7 @@ final class TestClock: Sendable {
     }
 
     @Test func unknownUserTakesAsLongAsAWrongPassword() async throws {
-        let accounts = try ArchiveAccounts(database: try TemporaryArchive().database)
+        let accounts = try ArchiveAccounts(database: try ArchiveFixture().database)
         try await accounts.create(name: "root", password: "secret", role: .admin)
         let clock = ContinuousClock()
         var wrong = Duration.zero
@@ -75,7 +63,7 @@ final class TestClock: Sendable {
     }
 
     @Test func sessionsStoreOnlyADigestExpireAndEnd() async throws {
-        let archive = try TemporaryArchive()
+        let archive = try ArchiveFixture()
         let clock = TestClock()
         let accounts = try ArchiveAccounts(database: archive.database)
         let account = try await accounts.create(name: "root", password: "secret", role: .admin)
@@ -106,7 +94,7 @@ final class TestClock: Sendable {
     }
 
     @Test func throttleCountsFailuresPerNameAndClientInTheWindow() async throws {
-        let archive = try TemporaryArchive()
+        let archive = try ArchiveFixture()
         let clock = TestClock()
         let audit = ArchiveAudit(database: archive.database, now: { clock.now })
         let throttle = LoginThrottle(perAccount: 5, perClient: 8, window: 900)
@@ -123,7 +111,7 @@ final class TestClock: Sendable {
     }
 
     @Test func auditListsNewestFirst() async throws {
-        let audit = ArchiveAudit(database: try TemporaryArchive().database)
+        let audit = ArchiveAudit(database: try ArchiveFixture().database)
         try await audit.record(account: "root", action: .login, client: "127.0.0.1")
         try await audit.record(account: "root", action: .search, detail: "請求書 has:attachment", client: "127.0.0.1")
         try await audit.record(account: "tanaka", action: .view, detail: "message 7", client: nil)

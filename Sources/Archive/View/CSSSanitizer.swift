@@ -58,7 +58,7 @@ enum CSSSanitizer {
             index += 1
             var value: UInt32 = 0
             var digits = 0
-            while digits < 6, index < scalars.count, let digit = hexValue(scalars[index]) {
+            while digits < 6, index < scalars.count, let digit = HTMLCharacterReference.digitValue(scalars[index], hex: true) {
                 value = value * 16 + digit
                 digits += 1
                 index += 1
@@ -74,15 +74,6 @@ enum CSSSanitizer {
             }
         }
         return String(output)
-    }
-
-    private static func hexValue(_ scalar: Unicode.Scalar) -> UInt32? {
-        switch scalar {
-        case "0"..."9": scalar.value - 48
-        case "a"..."f": scalar.value - 87
-        case "A"..."F": scalar.value - 55
-        default: nil
-        }
     }
 
     /// `/* … */` removed (an unterminated comment runs to the end).

@@ -53,7 +53,8 @@ enum HTMLCharacterReference {
         return (scalar, position - start)
     }
 
-    private static func digitValue(_ scalar: Unicode.Scalar, hex: Bool) -> UInt32? {
+    /// The value of a decimal (or, with `hex`, hexadecimal) digit.
+    static func digitValue(_ scalar: Unicode.Scalar, hex: Bool) -> UInt32? {
         switch scalar {
         case "0"..."9": scalar.value - 48
         case "a"..."f" where hex: scalar.value - 87
