@@ -194,6 +194,7 @@ let package = Package(
                 "ZipArchive",
                 "Links",
                 "Archive",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import Links
 import Logging
@@ -67,6 +68,15 @@ public enum Gateway {
             services.append(LinkServer(store: store, settings: settings, logger: logger, onFirstDownload: { await notices.send($0) }, onListening: onLinksListening))
             services.append(LinkJanitor(store: store, interval: settings.janitorInterval, logger: logger))
         }
+        var archiveStep: ArchiveStep?
+        if let archive = configuration.archive {
+            let store = try openArchive(archive)
+            let indexer = ArchiveIndexer(store: store, logger: logger)
+            services.append(indexer)
+            services.append(ArchiveJanitor(store: store, logger: logger, interval: archive.janitorInterval))
+            archiveStep = ArchiveStep(store: store, indexer: indexer, policy: ArchivePolicy(settings: archive), defaultRetentionDays: archive.retentionDays)
+        }
+        let archive = archiveStep
         let filters = builtInFilters(stateDirectory: configuration.stateDirectory, links: linkStore, linkServer: configuration.links)
         var milter = MilterServer<PolicyMilter>.Configuration(listeners: configuration.milterListeners)
         milter.failureVerdict = configuration.failureVerdict
@@ -77,13 +87,25 @@ public enum Gateway {
             let policy = store.configuration
             metrics.connection(opened: true)
             let pipeline = Pipeline(filters: filters, configuration: policy, logger: session.logger, metrics: metrics)
-            return PolicyMilter(context: PolicyMilter.Context(configuration: policy, pipeline: pipeline, loopGuard: loopGuard, reinjection: splitCopies, metrics: metrics, logger: session.logger))
+            return PolicyMilter(
+                context: PolicyMilter.Context(
+                    configuration: policy, pipeline: pipeline, loopGuard: loopGuard, reinjection: splitCopies, metrics: metrics, logger: session.logger, archive: archive
+                )
+            )
         }
         services.insert(server, at: 0)
         if let web = configuration.webListen {
             services.append(try WebServer(listen: web, metricsPath: configuration.metrics.enabled ? configuration.metrics.path : nil, metrics: metrics, logger: logger, onListening: onWebListening))
         }
         return (services, store, metrics)
+    }
+
+    /// Opens the archive of the `archive:` section (paths made absolute).
+    public static func openArchive(_ settings: ArchiveGatewaySettings) throws -> ArchiveStore {
+        let root = URL(fileURLWithPath: settings.directory).standardizedFileURL
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let database = try ArchiveDatabase(path: URL(fileURLWithPath: settings.databasePath).standardizedFileURL.path)
+        return try ArchiveStore(settings: ArchiveStoreSettings(root: root, folderPattern: settings.folder, compress: settings.compress, timeZone: settings.timeZone), database: database)
     }
 
     /// Retries into the local MTA: after 10 s, doubling to at most 5 minutes, for 5 days.

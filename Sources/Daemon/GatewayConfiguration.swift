@@ -30,6 +30,8 @@ public struct GatewayConfiguration: Sendable {
     public var reinjectionHeloName = "localhost"
     /// The download-link server; `nil`: no `link` action.
     public var links: LinkServerSettings?
+    /// The mail archive (`archive:`), `nil` when not configured.
+    public var archive: ArchiveGatewaySettings?
     /// Internal domains and networks.
     public var internalScope = InternalSettings()
     /// Named lookup tables.

@@ -9,7 +9,12 @@ public struct PolicySimulation: Sendable {
     public let senderIsInternal: Bool
     public let decisions: [RecipientDecision]
     /// Recipients grouped by identical actions: the first group stays the original message.
+    /// Message-level actions (``messageLevelFilters``) are not in the groups' actions: they
+    /// never split a message.
     public let groups: [[RecipientDecision]]
+
+    /// Filters that act once per message, not per recipient group (the archive keeps one copy).
+    public static let messageLevelFilters: Set<String> = ["archive"]
 
     /// Runs the configured rules over a message.
     public init(configuration: GatewayConfiguration, facts: MessageFacts, recipients: [String]) {
@@ -17,7 +22,11 @@ public struct PolicySimulation: Sendable {
         self.facts = facts
         senderIsInternal = engine.classifier.senderIsInternal(facts)
         decisions = engine.decide(facts, recipients: recipients)
-        groups = RuleEngine.groups(decisions)
+        groups = RuleEngine.groups(decisions.map { decision in
+            var stripped = decision
+            stripped.actions.removeAll { Self.messageLevelFilters.contains($0.filter) }
+            return stripped
+        })
     }
 
     /// The report `sekisho simulate` prints (stable: golden-tested).
@@ -36,6 +45,11 @@ public struct PolicySimulation: Sendable {
             if !decision.dryRunActions.isEmpty {
                 lines.append("  dry run: \(decision.dryRunActions.map { "\($0) [\($0.rule)]" }.joined(separator: ", ")) (logged, not carried out)")
             }
+        }
+        let archivedFor = decisions.filter { $0.actions.contains { $0.filter == "archive" } }.map(\.recipient)
+        if !archivedFor.isEmpty {
+            lines.append("")
+            lines.append("archived once (rules of \(archivedFor.joined(separator: ", ")))")
         }
         lines.append("")
         lines.append("delivered as \(groups.count) message\(groups.count == 1 ? "" : "s"):")

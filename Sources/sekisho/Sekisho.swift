@@ -6,7 +6,7 @@ struct Sekisho: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sekisho",
         abstract: "Sekisho mail gateway tool: check the policy, test milters, inspect messages, manage the outbound queue, run benchmarks.",
-        subcommands: [MilterTestCommand.self, CheckConfigCommand.self, SimulateCommand.self, InspectCommand.self, QueueCommand.self, LinksCommand.self, BenchCommand.self, ZipCommand.self]
+        subcommands: [MilterTestCommand.self, CheckConfigCommand.self, SimulateCommand.self, InspectCommand.self, QueueCommand.self, LinksCommand.self, ArchiveCommand.self, BenchCommand.self, ZipCommand.self]
     )
 }
 

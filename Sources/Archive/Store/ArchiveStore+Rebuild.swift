@@ -68,6 +68,9 @@ extension ArchiveStore {
         return indexed
     }
 
+    /// How many message files the tree holds (all folders, `new/` and `cur/`).
+    public func maildirFileCount() -> Int { maildirFiles().count }
+
     static func folder(of relative: String) -> String {
         let parts = relative.split(separator: "/")
         return parts.count >= 3 ? String(parts[0]) : ""

@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import Links
 import Milter
@@ -36,7 +37,7 @@ public enum ConfigurationLoader {
             throw ConfigurationError(file: file, line: nil, key: "", message: "not valid YAML: \(error)")
         }
         var configuration = GatewayConfiguration()
-        let top = try ConfigNode(node: root, path: "", file: file).mapping(allowed: ["milter", "web", "storage", "state_directory", "reinjection", "internal", "tables", "rules", "filters", "on_error", "logging", "metrics", "links"])
+        let top = try ConfigNode(node: root, path: "", file: file).mapping(allowed: ["milter", "web", "storage", "state_directory", "reinjection", "internal", "tables", "rules", "filters", "on_error", "logging", "metrics", "links", "archive"])
 
         if let milter = top["milter"] {
             let keys = try milter.mapping(allowed: ["listen", "shutdown_drain"])
@@ -148,6 +149,10 @@ public enum ConfigurationLoader {
             }
         }
 
+        if let node = top["archive"] {
+            configuration.archive = try archiveSettings(node, baseDirectory: baseDirectory, stateDirectory: configuration.stateDirectory, tableReference: tableReference)
+        }
+
         if let node = top["rules"] {
             var names = Set<String>()
             for element in try node.elements() {
@@ -159,6 +164,11 @@ public enum ConfigurationLoader {
                         try FilterParameters.validate(filter: action.filter, parameters: merged)
                     } catch {
                         throw ConfigurationError(file: file, line: element.line, key: "\(element.path).actions.\(action.filter)", message: error.reason)
+                    }
+                    if action.filter == "archive", configuration.archive == nil {
+                        throw ConfigurationError(
+                            file: file, line: element.line, key: "\(element.path).actions.archive", message: "the archive action needs the archive: section (where the Maildir is)"
+                        )
                     }
                     if action.filter == "link" {
                         guard configuration.links != nil else {
@@ -317,6 +327,70 @@ public enum ConfigurationLoader {
         guard (settings.tlsCertificate == nil) == (settings.tlsKey == nil) else { throw node.error("tls_certificate and tls_key go together") }
         if let lifetime = keys["lifetime"] { settings.lifetime = try lifetime.duration() }
         if let maximum = keys["maximum_downloads"] { settings.maximumDownloads = try maximum.int(in: 1...1_000_000) }
+        return settings
+    }
+
+    private static func archiveSettings(
+        _ node: ConfigNode, baseDirectory: String, stateDirectory: String, tableReference: (ConfigNode) throws(ConfigurationError) -> AddressTable<Void>
+    ) throws(ConfigurationError) -> ArchiveGatewaySettings {
+        let keys = try node.mapping(allowed: [
+            "directory", "database", "folder", "compress", "save_policy", "addresses", "skip_header", "retention", "time_zone", "janitor_interval", "web",
+        ])
+        func path(_ value: String) -> String { value.hasPrefix("/") ? value : "\(stateDirectory)/\(value)" }
+        var settings = ArchiveGatewaySettings(directory: path(try keys["directory"]?.string() ?? "archive"))
+        if let database = keys["database"] { settings.database = path(try database.string()) }
+        if let folder = keys["folder"] {
+            let value = try folder.string()
+            do {
+                _ = try MaildirFolderPattern(value)
+            } catch {
+                throw folder.error(error.description)
+            }
+            settings.folder = value
+        }
+        if let compress = keys["compress"] { settings.compress = try compress.bool() }
+        if let policy = keys["save_policy"] {
+            guard let value = ArchiveSavePolicy(rawValue: try policy.string().lowercased()) else { throw policy.error("expected both, sender or recipient") }
+            settings.savePolicy = value
+        }
+        if let addresses = keys["addresses"] { settings.addresses = try tableReference(addresses) }
+        if let skip = keys["skip_header"] {
+            let patterns = try skip.strings()
+            for pattern in patterns {
+                guard (try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive])) != nil else { throw skip.error("\"\(pattern)\" is not a valid regular expression") }
+            }
+            settings.skipHeaders = patterns
+        }
+        if let retention = keys["retention"] {
+            let duration = try retention.duration()
+            guard duration.components.seconds >= 86_400, duration.components.seconds % 86_400 == 0 else { throw retention.error("retention is in whole days (90d, 3650d)") }
+            settings.retentionDays = Int(duration.components.seconds / 86_400)
+        }
+        if let zone = keys["time_zone"] {
+            let name = try zone.string()
+            guard let value = TimeZone(identifier: name) else { throw zone.error("unknown time zone \"\(name)\" (e.g. Asia/Tokyo)") }
+            settings.timeZone = value
+        }
+        if let interval = keys["janitor_interval"] { settings.janitorInterval = try interval.duration() }
+        if let web = keys["web"] {
+            let webKeys = try web.mapping(allowed: ["listen", "tls_certificate", "tls_key", "session_lifetime"])
+            if let listen = webKeys["listen"] {
+                let value = try listen.string()
+                guard isHostPort(value) else { throw listen.error("expected HOST:PORT") }
+                settings.webListen = value
+            }
+            func file(_ key: String) throws(ConfigurationError) -> String? {
+                guard let child = webKeys[key] else { return nil }
+                let value = try child.string()
+                let path = value.hasPrefix("/") ? value : "\(baseDirectory)/\(value)"
+                guard FileManager.default.isReadableFile(atPath: path) else { throw child.error("cannot read \(path)") }
+                return path
+            }
+            settings.webTLSCertificate = try file("tls_certificate")
+            settings.webTLSKey = try file("tls_key")
+            guard (settings.webTLSCertificate == nil) == (settings.webTLSKey == nil) else { throw web.error("tls_certificate and tls_key go together") }
+            if let lifetime = webKeys["session_lifetime"] { settings.webSessionLifetime = try lifetime.duration() }
+        }
         return settings
     }
 

@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import Logging
 import MailMessage
@@ -19,6 +20,8 @@ struct PolicyMilter: MilterHandler {
         let reinjection: Reinjection?
         let metrics: GatewayMetrics?
         let logger: Logger
+        /// The archive, when `archive:` is configured.
+        var archive: ArchiveStep? = nil
     }
 
     /// Where split copies go: the durable queue and the MTA listener without this milter.
@@ -43,7 +46,9 @@ struct PolicyMilter: MilterHandler {
     }
 
     var capabilities: MilterCapabilities {
-        MilterCapabilities(requiredActions: [.addHeaders, .changeHeaders, .changeBody, .deleteRecipients])
+        // HDR_LEADSPC: header values arrive with the whitespace after the colon, so the message
+        // is rebuilt byte for byte (the archive keeps it as received).
+        MilterCapabilities(requiredActions: [.addHeaders, .changeHeaders, .changeBody, .deleteRecipients], headerLeadingSpace: true)
     }
 
     mutating func connect(_ client: ConnectInfo, macros: MilterMacros) async throws -> MilterVerdict {
@@ -76,7 +81,8 @@ struct PolicyMilter: MilterHandler {
     mutating func header(_ field: Milter.HeaderField, macros: MilterMacros) async throws -> MilterVerdict {
         guard parser != nil else { return .continue }
         // Rebuild the header as it was written; the milter folds continuation lines with LF.
-        var line = Array(field.name.utf8) + Array(": ".utf8)
+        // Without HDR_LEADSPC the MTA removed one space after the colon: put it back.
+        var line = Array(field.name.utf8) + Array((field.leadingSpaceKept ? ":" : ": ").utf8)
         for byte in field.valueBytes.readableBytesView {
             if byte == 0x0A { line += [0x0D, 0x0A] } else if byte != 0x0D { line.append(byte) }
         }
@@ -157,6 +163,10 @@ struct PolicyMilter: MilterHandler {
             logger.notice("dry run", metadata: ["rcpt": "\(decision.recipient)", "actions": "\(decision.dryRunActions.map(\.description).joined(separator: " "))"])
         }
         guard let original = simulation.groups.first else { return .continue }
+        let archiveDecision = ArchiveStep.decision(simulation.decisions) { action in
+            context.configuration.settings(forFilter: ArchiveStep.filterName).parameters.merging(action.parameters) { _, rule in rule }
+        }
+        var deliveredCopies = [(message: MailMessage, recipients: [String])]()
 
         // Split copies first: each group beyond the first is rewritten for its recipients and
         // written to the durable queue, held, before the MTA is answered. Any failure drops what
@@ -179,6 +189,7 @@ struct PolicyMilter: MilterHandler {
                     logger.info("message stopped", metadata: ["filter": "\(filter)", "verdict": "\(verdict)"])
                     return verdict
                 case .deliver(let result):
+                    if archiveDecision?.settings.delivered == true { deliveredCopies.append((result.message, recipientsOfGroup)) }
                     do {
                         let stamp = loopGuard.stamp(messageID: result.message.messageID ?? "", recipients: recipientsOfGroup, now: Int64(Date().timeIntervalSince1970))
                         var bytes = Array("\(LoopGuard.headerName): \(stamp)\r\n".utf8)
@@ -224,6 +235,17 @@ struct PolicyMilter: MilterHandler {
                 if let queue = context.reinjection?.queue { await drop(held, from: queue) }
                 return fail(.tempfail, reason: "cannot modify the message: \(error)", logger: logger)
             }
+            // The archive copies, durable before the answer: a failure is the archive's failure action.
+            if let archiveDecision {
+                if archiveDecision.settings.delivered { deliveredCopies.insert((result.message, original.map(\.recipient)), at: 0) }
+                if let failure = archive(
+                    received: message, delivered: deliveredCopies, decision: archiveDecision, facts: facts, direction: ArchiveStep.direction(simulation.decisions),
+                    queueID: macros.queueID, logger: logger
+                ) {
+                    if let queue = context.reinjection?.queue { await drop(held, from: queue) }
+                    return failure
+                }
+            }
             // The answer is decided: the held copies may go.
             if let queue = context.reinjection?.queue {
                 for id in held { _ = try? await queue.retry(id) }
@@ -265,6 +287,31 @@ struct PolicyMilter: MilterHandler {
         return ids
     }
 
+    /// Writes the received copy (and delivered copies); returns the verdict to answer when
+    /// archiving failed and the archive's `on_error` says the message must not pass.
+    private func archive(
+        received: MailMessage, delivered: [(message: MailMessage, recipients: [String])], decision: ArchiveStep.Decision, facts: MessageFacts,
+        direction: String, queueID: String?, logger: Logger
+    ) -> MilterVerdict? {
+        let settings = context.configuration.settings(forFilter: ArchiveStep.filterName)
+        guard let step = context.archive else {
+            return settings.onError == .accept ? nil : fail(settings.onError, reason: "archive: not configured in this gateway", logger: logger)
+        }
+        do {
+            try step.archive(received, kind: .received, sender: sender, recipients: recipients, decision: decision, facts: facts, queueID: queueID, direction: direction, logger: logger)
+            for copy in delivered {
+                try step.archive(copy.message, kind: .delivered, sender: sender, recipients: copy.recipients, decision: decision, facts: facts, queueID: queueID, direction: direction, logger: logger)
+            }
+            return nil
+        } catch {
+            if settings.onError == .accept {
+                logger.warning("archive failed, message passed on", metadata: ["reason": "\(error)", "on_error": "accept"])
+                return nil
+            }
+            return fail(settings.onError, reason: "archive: \(error)", logger: logger)
+        }
+    }
+
     /// Split copies are held this long in the queue unless released at once (a gateway that
     /// dies between queueing and answering lets them go after it).
     static let holdTime: TimeInterval = 600
@@ -286,10 +333,12 @@ struct PolicyMilter: MilterHandler {
 
     /// Header changes and, when the body differs, a body replacement.
     private func apply(_ updated: MailMessage, original: MailMessage, modifier: MessageModifier) throws {
+        // With HDR_LEADSPC the MTA no longer adds the space after the colon itself.
+        let space = modifier.negotiated.protocolOptions.contains(.headerLeadingSpace) ? " " : ""
         for change in HeaderDifference.changes(from: original.header, to: updated.header) {
             switch change {
-            case .add(let name, let value): try modifier.addHeader(name, value: value)
-            case .change(let name, let occurrence, let value): try modifier.changeHeader(name, occurrence: occurrence, value: value)
+            case .add(let name, let value): try modifier.addHeader(name, value: space + value)
+            case .change(let name, let occurrence, let value): try modifier.changeHeader(name, occurrence: occurrence, value: space + value)
             case .delete(let name, let occurrence): try modifier.deleteHeader(name, occurrence: occurrence)
             }
         }

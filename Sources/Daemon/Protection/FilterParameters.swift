@@ -8,6 +8,7 @@ public enum FilterParameters {
         case "encrypt": _ = try EncryptSettings(parameters, filter: filter)
         case "strip": _ = try StripSettings(parameters, filter: filter)
         case "link": _ = try LinkFilterSettings(parameters, filter: filter)
+        case "archive": _ = try ArchiveActionSettings(parameters, filter: filter)
         default: break
         }
     }

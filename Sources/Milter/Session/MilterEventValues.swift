@@ -48,6 +48,10 @@ public struct HeaderField: Hashable, Sendable {
     public var name: String
     /// The value exactly as sent (8-bit bytes kept), without copying the received packet.
     public var valueBytes: ByteBuffer
+    /// Whether `SMFIP_HDR_LEADSPC` is in force: the value starts with the whitespace that
+    /// followed the colon (if any), so `name + ":" + value` is the field as written. Otherwise
+    /// the MTA removed one space after the colon, if there was one.
+    public var leadingSpaceKept = false
 
     public init(name: String, valueBytes: ByteBuffer) {
         self.name = name

@@ -205,7 +205,9 @@ public struct MilterSessionStateMachine {
         case .data:
             return messageCommand(.data, command, .data)
         case .header(let name, let value):
-            return messageCommand(.header, command, .header(HeaderField(name: name, valueBytes: value)))
+            var field = HeaderField(name: name, valueBytes: value)
+            field.leadingSpaceKept = negotiated.protocolOptions.contains(.headerLeadingSpace)
+            return messageCommand(.header, command, .header(field))
         case .endOfHeaders:
             return messageCommand(.endOfHeaders, command, .endOfHeaders)
         case .body(let chunk):
