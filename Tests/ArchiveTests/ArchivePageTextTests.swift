@@ -21,7 +21,8 @@ import Testing
         ])
         #expect(form.effectiveQuery == "請求書 before:2026-02-01 has:attachment")
         #expect(form.order == .oldest)
-        #expect(form.url(page: 2).hasPrefix("/search?q=%E8%AB%8B%E6%B1%82%E6%9B%B8"))
+        #expect(form.url(page: 2) == "/search?q=%E8%AB%8B%E6%B1%82%E6%9B%B8&before=2026-02-01&attachment=1&order=oldest&page=2")
+        #expect(SearchForm(parameters: ["q": "a+b c"]).url(page: 1).hasPrefix("/search?q=a%2Bb%20c&"))
     }
 
     @Test func cookiesAreStrict() {

@@ -191,6 +191,8 @@ import Testing
             let word = "添付いたします".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             let found = String(buffer: try await Self.get(client, "/search?q=\(word)&attachment=1", admin).body)
             #expect(found.contains("<mark>添付いたします</mark>"), "\(found)")
+            let plus = String(buffer: try await Self.get(client, "/search?q=\(word)+has%3Aattachment+-%E5%A3%B2%E4%B8%8A", admin).body)
+            #expect(!plus.contains("<strong>0</strong>") && plus.contains("3月分ご請求書の送付") && !plus.contains("売上集計と請求書"), "form-encoded spaces: \(plus)")
             let bad = try await Self.get(client, "/search?q=%22unclosed", admin)
             #expect(bad.status == .ok)
             let hold = try await Self.post(client, "/holds", admin, "query=\(word)&reason=litigation&csrf=\(admin.csrf)")

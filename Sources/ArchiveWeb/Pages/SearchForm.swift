@@ -36,18 +36,16 @@ struct SearchForm: Sendable, Equatable {
         return parts.filter { !$0.isEmpty }.joined(separator: " ")
     }
 
-    /// The URL of this search on another page.
+    /// The URL of this search on another page (values percent-encoded, `+` included).
     func url(page: Int) -> String {
-        var items = [URLQueryItem(name: "q", value: query)]
-        if !after.isEmpty { items.append(URLQueryItem(name: "after", value: after)) }
-        if !before.isEmpty { items.append(URLQueryItem(name: "before", value: before)) }
-        if !direction.isEmpty { items.append(URLQueryItem(name: "direction", value: direction)) }
-        if attachment { items.append(URLQueryItem(name: "attachment", value: "1")) }
-        items.append(URLQueryItem(name: "order", value: order.rawValue))
-        items.append(URLQueryItem(name: "page", value: String(page)))
-        var components = URLComponents()
-        components.path = "/search"
-        components.queryItems = items
-        return components.string ?? "/search"
+        var items = [("q", query)]
+        if !after.isEmpty { items.append(("after", after)) }
+        if !before.isEmpty { items.append(("before", before)) }
+        if !direction.isEmpty { items.append(("direction", direction)) }
+        if attachment { items.append(("attachment", "1")) }
+        items.append(("order", order.rawValue))
+        items.append(("page", String(page)))
+        let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+        return "/search?" + items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "")" }.joined(separator: "&")
     }
 }

@@ -9,9 +9,8 @@ import NIOCore
 extension ArchiveRoutes {
     /// The search page: the form, then the current page of results in the user's scope.
     func search(_ request: Request, _ visit: Visit) async -> Response {
-        var parameters = [String: String]()
-        for (key, value) in request.uri.queryParameters { parameters[String(key)] = String(value) }
-        let form = SearchForm(parameters: parameters)
+        // Read as a form (`+` is a space), not with Hummingbird's percent-decoding alone.
+        let form = SearchForm(parameters: FormBody.fields(in: request.uri.query ?? ""))
         let text = ArchivePageText.of(visit.language)
         var values: [String: Any] = [
             "form": ["q": form.query, "after": form.after, "before": form.before, "attachment": form.attachment] as [String: Any],
