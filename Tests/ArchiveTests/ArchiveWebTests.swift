@@ -97,6 +97,11 @@ import Testing
             #expect(try await Self.post(client, "/message/\(id)/hold", admin, "reason=x&csrf=\(admin.csrf.dropLast())A").status == .forbidden)
             #expect(try await Self.post(client, "/export", admin, "query=&format=mbox").status == .forbidden)
             #expect(try await Self.post(client, "/logout", admin, "").status == .forbidden)
+            let crossSite = try await client.execute(
+                uri: "/message/\(id)/hold", method: .post,
+                headers: [.cookie: admin.cookie, .contentType: "application/x-www-form-urlencoded", .origin: "https://evil.example"],
+                body: ByteBuffer(string: "reason=x&csrf=\(admin.csrf)"))
+            #expect(crossSite.status == .forbidden)
             #expect(try await Self.post(client, "/message/\(id)/hold", admin, "reason=audit&csrf=\(admin.csrf)").status == .seeOther)
             #expect(try await rig.fixture.store.index.message(id: id, scope: .everything)?.held == true)
             let logout = try await Self.post(client, "/logout", admin, "csrf=\(admin.csrf)")

@@ -19,6 +19,7 @@ extension ArchiveRoutes {
     func login(_ request: Request, _ context: ArchiveRequestContext) async -> Response {
         let text = ArchivePageText.of(language(for: request))
         let client = client(request, context)
+        guard Self.isSameOrigin(request) else { return loginPage(request, context, status: .forbidden, error: text["forbiddenText"]) }
         do {
             var request = request
             let form = FormBody.fields(in: String(buffer: try await request.collectBody(upTo: context.maxUploadSize)))

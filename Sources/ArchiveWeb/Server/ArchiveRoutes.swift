@@ -94,6 +94,7 @@ struct ArchiveRoutes: Sendable {
             let visit = Visit(session: session, language: language, client: client(request, context), path: request.uri.description)
             var form = [String: String]()
             if post {
+                guard Self.isSameOrigin(request) else { return errorPage(.forbidden, language: language, session: session, path: path) }
                 var request = request
                 let buffer = try await request.collectBody(upTo: context.maxUploadSize)
                 form = FormBody.fields(in: String(buffer: buffer))
@@ -111,6 +112,15 @@ struct ArchiveRoutes: Sendable {
             logger.error("archive web request failed", metadata: ["path": "\(path)", "error": "\(error)"])
             return errorPage(.internalServerError, language: language, session: nil, path: path)
         }
+    }
+
+    /// Whether a POST comes from a page of this server: an `Origin` header, when the browser
+    /// sends one, must name the `Host` the request went to (a layer beside the CSRF token).
+    static func isSameOrigin(_ request: Request) -> Bool {
+        guard let origin = request.headers[.origin], origin != "null" else { return true }
+        guard let host = request.head.authority, let parsed = URL(string: origin), let originHost = parsed.host else { return false }
+        let originAuthority = parsed.port.map { "\(originHost):\($0)" } ?? originHost
+        return originAuthority.lowercased() == host.lowercased()
     }
 
     /// `?lang=`, then the `lang` cookie, then `Accept-Language`, then the default.
