@@ -342,6 +342,7 @@ let package = Package(
                 "ZipArchive",
                 "Links",
                 "Archive",
+                "ArchiveWeb",
                 "Policy",
                 "MailMessage",
                 .product(name: "NIOCore", package: "swift-nio"),
