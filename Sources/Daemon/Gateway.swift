@@ -73,7 +73,7 @@ public enum Gateway {
         var archiveStep: ArchiveStep?
         if let archive = configuration.archive {
             let store = try openArchive(archive)
-            let indexer = ArchiveIndexer(store: store, logger: logger)
+            let indexer = ArchiveIndexer(store: store, logger: logger) { metrics.archiveBacklog($0) }
             services.append(indexer)
             services.append(ArchiveJanitor(store: store, logger: logger, interval: archive.janitorInterval))
             if let web = archiveWebSettings(archive) {

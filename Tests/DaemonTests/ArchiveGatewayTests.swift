@@ -14,6 +14,10 @@ import Testing
 @Suite("Archive in the gateway")
 struct ArchiveGatewayTests {
     func withGateway(_ yaml: (String) -> String, _ body: (MilterSocketAddress, String) async throws -> Void) async throws {
+        try await withGateway(yaml) { address, state, _ in try await body(address, state) }
+    }
+
+    func withGateway(_ yaml: (String) -> String, _ body: (MilterSocketAddress, String, GatewayMetrics) async throws -> Void) async throws {
         let state = "/tmp/sekisho-archive-gw-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -23,13 +27,13 @@ struct ArchiveGatewayTests {
         configuration.webListen = nil
         let logs = LogCapture()
         let (addresses, continuation) = AsyncStream<MilterSocketAddress>.makeStream()
-        let services = try await Gateway.buildServices(configuration: configuration, logger: logs.logger(level: .info)) { continuation.yield($0) }
-        let group = ServiceGroup(services: services, logger: logs.logger(level: .warning))
+        let built = try await Gateway.build(configuration: configuration, logger: logs.logger(level: .info)) { continuation.yield($0) }
+        let group = ServiceGroup(services: built.services, logger: logs.logger(level: .warning))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var iterator = addresses.makeAsyncIterator()
             let address = try #require(await iterator.next())
-            try await body(address, state)
+            try await body(address, state, built.metrics)
             await group.triggerGracefulShutdown()
             try await tasks.next()
         }
@@ -123,6 +127,21 @@ struct ArchiveGatewayTests {
             try Data("x".utf8).write(to: URL(fileURLWithPath: "\(state)/archive/\(folder)"))
             let result = try await send(address, from: "a@corp.example", to: ["b@corp.example"], message: Self.mail)
             #expect(result.decision == .tempfail)
+        }
+    }
+
+    @Test func metricsCountCopiesAndFailures() async throws {
+        try await withGateway({ state in
+            "archive: {directory: \(state)/archive}\nrules:\n  - name: all\n    actions: [archive]\n"
+        }) { address, state, metrics in
+            _ = try await send(address, from: "a@corp.example", to: ["b@corp.example"], message: Self.mail)
+            try FileManager.default.removeItem(atPath: "\(state)/archive")
+            try Data("x".utf8).write(to: URL(fileURLWithPath: "\(state)/archive"))
+            _ = try await send(address, from: "a@corp.example", to: ["b@corp.example"], message: Self.mail)
+            let text = String(decoding: metrics.exposition(), as: UTF8.self)
+            #expect(text.contains("sekisho_archive_copies_total{kind=\"received\"} 1"), "\(text)")
+            #expect(text.contains("sekisho_archive_copies_total{kind=\"failed\"} 1"), "\(text)")
+            #expect(text.contains("sekisho_archive_index_backlog"), "\(text)")
         }
     }
 
