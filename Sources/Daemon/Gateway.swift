@@ -1,4 +1,5 @@
 import Archive
+import ArchiveWeb
 import Foundation
 import Links
 import Logging
@@ -29,7 +30,8 @@ public enum Gateway {
         logger: Logger,
         onListening: (@Sendable (MilterSocketAddress) -> Void)? = nil,
         onWebListening: (@Sendable (Int) -> Void)? = nil,
-        onLinksListening: (@Sendable (Int) -> Void)? = nil
+        onLinksListening: (@Sendable (Int) -> Void)? = nil,
+        onArchiveWebListening: (@Sendable (Int) -> Void)? = nil
     ) async throws -> (services: [any Service], policy: PolicyStore, metrics: GatewayMetrics) {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let loopGuard = LoopGuard(key: try LoopGuard.loadOrCreateKey(at: "\(configuration.stateDirectory)/loop.key"))
@@ -71,9 +73,12 @@ public enum Gateway {
         var archiveStep: ArchiveStep?
         if let archive = configuration.archive {
             let store = try openArchive(archive)
-            let indexer = ArchiveIndexer(store: store, logger: logger)
+            let indexer = ArchiveIndexer(store: store, logger: logger) { metrics.archiveBacklog($0) }
             services.append(indexer)
             services.append(ArchiveJanitor(store: store, logger: logger, interval: archive.janitorInterval))
+            if let web = archiveWebSettings(archive) {
+                services.append(ArchiveWebServer(store: store, settings: web, logger: logger, onListening: onArchiveWebListening))
+            }
             archiveStep = ArchiveStep(store: store, indexer: indexer, policy: ArchivePolicy(settings: archive), defaultRetentionDays: archive.retentionDays)
         }
         let archive = archiveStep
@@ -98,6 +103,15 @@ public enum Gateway {
             services.append(try WebServer(listen: web, metricsPath: configuration.metrics.enabled ? configuration.metrics.path : nil, metrics: metrics, logger: logger, onListening: onWebListening))
         }
         return (services, store, metrics)
+    }
+
+    /// The archive web UI's settings from `archive.web`, or `nil` when it is off.
+    public static func archiveWebSettings(_ archive: ArchiveGatewaySettings) -> ArchiveWebSettings? {
+        guard let listen = archive.webListen else { return nil }
+        return ArchiveWebSettings(
+            listen: listen, tlsCertificate: archive.webTLSCertificate, tlsKey: archive.webTLSKey,
+            sessionLifetime: TimeInterval(archive.webSessionLifetime.components.seconds), timeZone: archive.timeZone
+        )
     }
 
     /// Opens the archive of the `archive:` section (paths made absolute).

@@ -47,6 +47,17 @@ public struct GatewayMetrics: Sendable {
         Counter(label: opened ? "sekisho_milter_sessions_opened_total" : "sekisho_milter_sessions_closed_total", factory: factory).increment()
     }
 
+    /// Counts archive copies written (`kind`: received, delivered) or failed (`kind`: failed):
+    /// `sekisho_archive_copies_total`.
+    public func archived(kind: String) {
+        Counter(label: "sekisho_archive_copies_total", dimensions: [("kind", kind)], factory: factory).increment()
+    }
+
+    /// Copies written but not yet indexed: `sekisho_archive_index_backlog`.
+    public func archiveBacklog(_ count: Int) {
+        Gauge(label: "sekisho_archive_index_backlog", factory: factory).record(count)
+    }
+
     /// The exposition text.
     public func exposition() -> [UInt8] {
         registry.emitToBuffer()

@@ -11,7 +11,7 @@ struct ArchiveCommand: AsyncParsableCommand {
         abstract: "Search the mail archive, export, legal holds, retention, re-index.",
         subcommands: [
             ArchiveSearchCommand.self, ArchiveShowCommand.self, ArchiveExportCommand.self, ArchiveHoldCommand.self, ArchiveReleaseCommand.self,
-            ArchiveHoldsCommand.self, ArchivePurgeCommand.self, ArchiveReindexCommand.self,
+            ArchiveHoldsCommand.self, ArchivePurgeCommand.self, ArchiveReindexCommand.self, ArchiveUserCommand.self,
         ]
     )
 }

@@ -98,3 +98,24 @@ import TestSupport
         #expect(try fixture.store.index.message(id: outside!.id, scope: .everything) != nil)
     }
 }
+
+/// Attachment text: PDF through pdftotext, Word through docx2txt (scripts/test installs both;
+/// under CI their absence fails).
+@Suite struct AttachmentTextTests {
+    @Test func pdfAndDocxTextIsSearchable() throws {
+        for tool in ["/usr/bin/pdftotext", "/usr/bin/docx2txt"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            if TestEnvironment.isCI { Issue.record("\(tool) is missing (scripts/test installs it)") }
+            return
+        }
+        let fixture = try ArchiveFixture()
+        defer { fixture.remove() }
+        let pdf = try fixture.store.save(try Corpus.bytes("p11"), envelope: ArchiveFixture.envelope())
+        let docx = try fixture.store.save(try Corpus.bytes("p13"), envelope: ArchiveFixture.envelope())
+        // "Seikyusho" is only inside 請求書_2024年3月分.pdf; 「出席者」 only inside 議事録_定例会議.docx.
+        let inPDF = try fixture.store.index.search(try ArchiveQuery.parse("attachment:Seikyusho"), scope: .everything)
+        #expect(inPDF.hits.map(\.message.id) == [pdf.id])
+        let inWord = try fixture.store.index.search(try ArchiveQuery.parse("出席者"), scope: .everything)
+        #expect(inWord.hits.map(\.message.id) == [docx.id])
+        #expect(try fixture.store.index.search(try ArchiveQuery.parse("body:Seikyusho"), scope: .everything).total == 0)
+    }
+}

@@ -1,4 +1,5 @@
 import Archive
+import ArchiveWeb
 import Foundation
 import TestSupport
 import Testing
@@ -12,7 +13,7 @@ import Testing
 /// attachment name finds it through `sekisho archive search`.
 @Suite("Archive through Postfix", .serialized, .enabled(if: TestEnvironment.canRunPostfix || TestEnvironment.isCI))
 struct ArchiveEndToEndTests {
-    static func policy(archive: String) -> String {
+    static func policy(archive: String, webPort: Int) -> String {
         """
         internal:
           domains: [corp.example]
@@ -21,6 +22,8 @@ struct ArchiveEndToEndTests {
           directory: \(archive)
           folder: ".%y.%m.%d"
           time_zone: Asia/Tokyo
+          web:
+            listen: 127.0.0.1:\(webPort)
         rules:
           - name: archive-all
             actions: [archive]
@@ -31,7 +34,9 @@ struct ArchiveEndToEndTests {
         let root = "/tmp/sekisho-archive-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: root) }
         var sent = [String: [UInt8]]()
-        try await GatewayOnPostfix.run(policy: { _ in Self.policy(archive: root) }) { rig in
+        let webPort = FreePort.next()
+        var webHits = 0
+        try await GatewayOnPostfix.run(policy: { _ in Self.policy(archive: root, webPort: webPort) }) { rig in
             for id in Corpus.storedIDs {
                 let bytes = try Corpus.bytes(id)
                 let reply = try await SMTPTestClient.send(port: rig.smtpPort, from: "\(id)@corp.example", to: ["auditor-\(id)@partner.example"], message: bytes)
@@ -44,7 +49,9 @@ struct ArchiveEndToEndTests {
             let deadline = ContinuousClock.now + .seconds(60)
             while try index.count() < sent.count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
             #expect(try index.count() == sent.count)
+            webHits = try await Self.searchThroughTheWebUI(port: webPort, database: database, root: root)
         }
+        #expect(webHits > 40)
         let sekisho = try TestEnvironment.builtBinary("sekisho")
         let store = try Gateway.openArchive(ArchiveGatewaySettings(directory: root))
         var byID = [String: ArchivedMessage]()
@@ -90,6 +97,31 @@ struct ArchiveEndToEndTests {
             }
         }
         #expect(words > 40 && names > 10)
+    }
+
+    /// Signs in to the archive web UI (curl, a cookie jar) and searches every manifest word;
+    /// each result page must link the message. Returns how many words were checked.
+    static func searchThroughTheWebUI(port: Int, database: ArchiveDatabase, root: String) async throws -> Int {
+        _ = try await ArchiveAccounts(database: database).create(name: "auditor-admin", password: "correct horse battery", role: .admin)
+        let store = try Gateway.openArchive(ArchiveGatewaySettings(directory: root))
+        let base = "http://127.0.0.1:\(port)"
+        let jar = "\(root)/cookies.txt"
+        let login = try await Tool.run(
+            "curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-c", jar, "-H", "Origin: \(base)", "--data-urlencode", "name=auditor-admin", "--data-urlencode", "password=correct horse battery", "\(base)/login"]
+        )
+        #expect(login.output == "303" || login.output == "302", "sign-in: \(login.output) \(login.error)")
+        var checked = 0
+        for entry in Corpus.manifest {
+            guard let id = entry["id"] as? String,
+                  let message = try store.index.search(try ArchiveQuery.parse("sender:\(id)@corp.example"), scope: .everything).hits.first?.message
+            else { continue }
+            for word in (entry["body_text_contains"] as? [String]) ?? [] where !word.contains("\"") && !word.trimmingCharacters(in: .whitespaces).isEmpty {
+                let page = try await Tool.run("curl", ["-s", "-b", jar, "-G", "--data-urlencode", "q=\"\(word)\"", "--data-urlencode", "order=newest", "\(base)/search"])
+                #expect(page.output.contains("href=\"/message/\(message.id)\""), "web UI: \(id) '\(word)' not in the results")
+                checked += 1
+            }
+        }
+        return checked
     }
 
     static func crlf(_ bytes: [UInt8]) -> [UInt8] {

@@ -94,7 +94,7 @@ struct ConfigurationTests {
         ("rules:\n  - name: r\n    actions: [encrpyt]\n", 3, "rules[0].actions[0]", "unknown filter"),
         ("rules:\n  - name: r\n    when:\n      header: {name: X, matches: \"(\"}\n    actions: [archive]\n", 4, "rules[0].when.header.matches", "regular expression"),
         ("rules:\n  - name: r\n    when:\n      size_at_most: 10Q\n    actions: [archive]\n", 4, "rules[0].when.size_at_most", "size"),
-        ("rules:\n  - name: r\n    actions: [archive]\n  - name: r\n    actions: [strip]\n", 4, "rules[1]", "exists already"),
+        ("rules:\n  - name: r\n    actions: [strip]\n  - name: r\n    actions: [strip]\n", 4, "rules[1]", "exists already"),
         ("rules:\n  - name: r\n", 2, "rules[0]", "needs actions"),
         ("filters:\n  encrypt:\n    timeout: forever\n", 3, "filters.encrypt.timeout", "duration"),
         ("filters:\n  zipper: {}\n", 2, "filters.zipper", "unknown filter"),

@@ -1,6 +1,8 @@
 import GRDB
 
-/// The web UI's tables: `account`, `session`, `audit`.
+/// The web UI's tables: `account` (name, PBKDF2 hash, role, the auditor's domains as a
+/// comma-separated list), `session` (only the SHA-256 of the cookie token is stored, with the
+/// session's CSRF token), and the append-only `audit` log.
 enum AccountSchema {
     static func register(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("accounts-v1") { db in
@@ -21,6 +23,7 @@ enum AccountSchema {
                     expires_at REAL NOT NULL,
                     client TEXT
                 );
+                CREATE INDEX session_expires ON session(expires_at);
                 CREATE TABLE audit (
                     id INTEGER PRIMARY KEY,
                     at REAL NOT NULL,
@@ -30,6 +33,7 @@ enum AccountSchema {
                     client TEXT
                 );
                 CREATE INDEX audit_at ON audit(at);
+                CREATE INDEX audit_action_at ON audit(action, at);
                 """)
         }
     }

@@ -16,8 +16,13 @@ public final class ArchiveIndexer: Service, Sendable {
     private let pending = Mutex<[StoredCopy]>([])
     private let stream: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
+    private let onBacklog: (@Sendable (Int) -> Void)?
 
-    public init(store: ArchiveStore, logger: Logger, batchSize: Int = 200, batchDelay: Duration = .milliseconds(200)) {
+    /// `onBacklog` hears the number of copies waiting after each change (a metrics gauge).
+    public init(
+        store: ArchiveStore, logger: Logger, batchSize: Int = 200, batchDelay: Duration = .milliseconds(200), onBacklog: (@Sendable (Int) -> Void)? = nil
+    ) {
+        self.onBacklog = onBacklog
         self.store = store
         self.logger = logger
         self.batchSize = batchSize
@@ -27,7 +32,11 @@ public final class ArchiveIndexer: Service, Sendable {
 
     /// Queues a durable copy for indexing (returns at once).
     public func submit(_ copy: StoredCopy) {
-        pending.withLock { $0.append(copy) }
+        let waiting = pending.withLock { queue in
+            queue.append(copy)
+            return queue.count
+        }
+        onBacklog?(waiting)
         wake.yield()
     }
 
@@ -62,6 +71,7 @@ public final class ArchiveIndexer: Service, Sendable {
             }
             guard !batch.isEmpty else { return }
             index(batch)
+            onBacklog?(backlog)
         }
     }
 

@@ -1,4 +1,5 @@
 import Archive
+import ArchiveWeb
 import Foundation
 import Links
 import Milter
@@ -390,6 +391,13 @@ public enum ConfigurationLoader {
             settings.webTLSKey = try file("tls_key")
             guard (settings.webTLSCertificate == nil) == (settings.webTLSKey == nil) else { throw web.error("tls_certificate and tls_key go together") }
             if let lifetime = webKeys["session_lifetime"] { settings.webSessionLifetime = try lifetime.duration() }
+            if let webSettings = Gateway.archiveWebSettings(settings) {
+                do {
+                    try webSettings.validate()
+                } catch {
+                    throw web.error(error.description)
+                }
+            }
         }
         return settings
     }

@@ -298,12 +298,17 @@ struct PolicyMilter: MilterHandler {
             return settings.onError == .accept ? nil : fail(settings.onError, reason: "archive: not configured in this gateway", logger: logger)
         }
         do {
-            try step.archive(received, kind: .received, sender: sender, recipients: recipients, decision: decision, facts: facts, queueID: queueID, direction: direction, logger: logger)
+            if try step.archive(received, kind: .received, sender: sender, recipients: recipients, decision: decision, facts: facts, queueID: queueID, direction: direction, logger: logger) != nil {
+                context.metrics?.archived(kind: "received")
+            }
             for copy in delivered {
-                try step.archive(copy.message, kind: .delivered, sender: sender, recipients: copy.recipients, decision: decision, facts: facts, queueID: queueID, direction: direction, logger: logger)
+                if try step.archive(copy.message, kind: .delivered, sender: sender, recipients: copy.recipients, decision: decision, facts: facts, queueID: queueID, direction: direction, logger: logger) != nil {
+                    context.metrics?.archived(kind: "delivered")
+                }
             }
             return nil
         } catch {
+            context.metrics?.archived(kind: "failed")
             if settings.onError == .accept {
                 logger.warning("archive failed, message passed on", metadata: ["reason": "\(error)", "on_error": "accept"])
                 return nil

@@ -9,7 +9,7 @@ import Foundation
 ///   (AES-256-GCM) under a key-encryption key derived from the download token with
 ///   HKDF-SHA256 and a per-link salt, so the database and the blobs together cannot be
 ///   decrypted without the URL.
-enum LinkSecrets {
+public enum LinkSecrets {
     /// Bytes of randomness in a token.
     static let tokenBytes = 32
     /// Bytes of the HKDF salt stored per link.
@@ -23,7 +23,7 @@ enum LinkSecrets {
     }
 
     /// Random bytes from `generator`.
-    static func randomBytes(_ count: Int, using generator: inout some RandomNumberGenerator) -> [UInt8] {
+    public static func randomBytes(_ count: Int, using generator: inout some RandomNumberGenerator) -> [UInt8] {
         (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
 
@@ -72,7 +72,7 @@ enum LinkSecrets {
     }
 
     /// Compares two byte strings in time that depends only on their lengths.
-    static func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+    public static func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for (x, y) in zip(a, b) { difference |= x ^ y }
@@ -80,7 +80,7 @@ enum LinkSecrets {
     }
 
     /// Lowercase hex.
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         for byte in bytes {
@@ -91,7 +91,7 @@ enum LinkSecrets {
     }
 
     /// base64url without padding (RFC 4648 §5).
-    static func base64URL(_ bytes: [UInt8]) -> String {
+    public static func base64URL(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")

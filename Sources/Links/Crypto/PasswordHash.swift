@@ -8,8 +8,9 @@ import _CryptoExtras
 /// 210 000 rounds is OWASP's current figure for PBKDF2-HMAC-SHA256 and the minimum swift-crypto
 /// accepts without the "unsafe" entry point. Passwords are NFC-normalised first, so the same
 /// characters typed on different systems match.
-struct PasswordHash: Hashable, Sendable {
-    static let rounds = 210_000
+public struct PasswordHash: Hashable, Sendable {
+    /// The rounds of a new hash (and the least a stored one may have).
+    public static let rounds = 210_000
     static let prefix = "pbkdf2-sha256"
 
     let rounds: Int
@@ -17,7 +18,7 @@ struct PasswordHash: Hashable, Sendable {
     let hash: [UInt8]
 
     /// Hashes a new password with a fresh salt.
-    static func make(password: String, using generator: inout some RandomNumberGenerator) throws -> PasswordHash {
+    public static func make(password: String, using generator: inout some RandomNumberGenerator) throws -> PasswordHash {
         let salt = LinkSecrets.randomBytes(16, using: &generator)
         return PasswordHash(rounds: rounds, salt: salt, hash: try derive(password, salt: salt, rounds: rounds))
     }
@@ -30,7 +31,7 @@ struct PasswordHash: Hashable, Sendable {
 
     /// Reads a stored hash.
     /// - Throws: ``LinkError`` (corrupt) for anything but the format above with ≥ 210 000 rounds.
-    init(encoded: String) throws(LinkError) {
+    public init(encoded: String) throws(LinkError) {
         let parts = encoded.split(separator: "$", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == Self.prefix, let rounds = Int(parts[1]), rounds >= Self.rounds,
             let salt = Data(base64Encoded: String(parts[2])), let hash = Data(base64Encoded: String(parts[3])),
@@ -40,13 +41,13 @@ struct PasswordHash: Hashable, Sendable {
     }
 
     /// The stored form.
-    var encoded: String {
+    public var encoded: String {
         "\(Self.prefix)$\(rounds)$\(Data(salt).base64EncodedString())$\(Data(hash).base64EncodedString())"
     }
 
     /// Whether `password` matches, compared in constant time. Slow on purpose (tens of
     /// milliseconds): call it off the cooperative thread pool.
-    func verify(_ password: String) -> Bool {
+    public func verify(_ password: String) -> Bool {
         guard let candidate = try? Self.derive(password, salt: salt, rounds: rounds) else { return false }
         return LinkSecrets.constantTimeEqual(candidate, hash)
     }

@@ -1,8 +1,8 @@
 /// Building blocks of the pages: escaping and the shared layout (inline CSS, no scripts, no
 /// external resources, so the strict Content-Security-Policy holds).
-enum HTML {
+public enum HTML {
     /// Escapes text for HTML element content and quoted attribute values.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for character in text.unicodeScalars {

@@ -7,7 +7,7 @@ public enum LinkLanguage: String, Sendable, CaseIterable {
 
     /// Picks the page language: a valid `?lang=` wins; otherwise the supported language with the
     /// highest quality in `Accept-Language` (ties go to the earlier entry); otherwise `fallback`.
-    static func negotiate(query: String?, acceptLanguage: String?, fallback: LinkLanguage) -> LinkLanguage {
+    public static func negotiate(query: String?, acceptLanguage: String?, fallback: LinkLanguage) -> LinkLanguage {
         if let query, let chosen = LinkLanguage(rawValue: query.lowercased()) { return chosen }
         guard let acceptLanguage else { return fallback }
         var best: (language: LinkLanguage, quality: Double)?

@@ -1,7 +1,7 @@
 /// The `Content-Disposition` header of a download (RFC 6266 with RFC 8187's `filename*`).
-enum ContentDisposition {
+public enum ContentDisposition {
     /// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded UTF-8>`.
-    static func attachment(fileName: String) -> String {
+    public static func attachment(fileName: String) -> String {
         "attachment; filename=\"\(asciiFallback(fileName))\"; filename*=UTF-8''\(percentEncoded(fileName))"
     }
 

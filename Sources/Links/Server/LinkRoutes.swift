@@ -153,15 +153,26 @@ struct LinkRoutes: Sendable {
 }
 
 /// `application/x-www-form-urlencoded` fields.
-enum FormBody {
+public enum FormBody {
     /// The first value of `name`, decoded (`+` is a space), or `nil` when absent or malformed.
-    static func value(of name: String, in body: String) -> String? {
+    public static func value(of name: String, in body: String) -> String? {
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard decode(parts[0]) == name else { continue }
             return parts.count == 2 ? decode(parts[1]) : ""
         }
         return nil
+    }
+
+    /// Every field, the first value of each name (malformed pairs skipped).
+    public static func fields(in body: String) -> [String: String] {
+        var fields = [String: String]()
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = decode(parts[0]), fields[name] == nil, let value = parts.count == 2 ? decode(parts[1]) : "" else { continue }
+            fields[name] = value
+        }
+        return fields
     }
 
     private static func decode(_ text: Substring) -> String? {

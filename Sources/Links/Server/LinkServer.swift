@@ -69,7 +69,7 @@ public struct LinkServer: Service, CustomStringConvertible {
 
     /// The server's TLS configuration from PEM files.
     /// - Throws: ``LinkError`` (tls) naming the file that cannot be read or parsed.
-    static func tlsConfiguration(certificate: String, key: String) throws(LinkError) -> TLSConfiguration {
+    public static func tlsConfiguration(certificate: String, key: String) throws(LinkError) -> TLSConfiguration {
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMFile(certificate)

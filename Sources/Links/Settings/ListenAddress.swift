@@ -1,14 +1,14 @@
 /// A `host:port` listen address (`127.0.0.1:8900`, `[::1]:8900`, `0.0.0.0:0`).
-struct ListenAddress: Hashable, Sendable {
+public struct ListenAddress: Hashable, Sendable {
     /// The host without brackets.
-    var host: String
+    public var host: String
     /// 0...65535; 0 lets the system pick.
-    var port: Int
+    public var port: Int
 
     /// Parses `host:port`.
     /// - Throws: ``LinkError`` (`listen`) when there is no port, it is out of range, or the host
     ///   is empty.
-    init(parsing text: String) throws(LinkError) {
+    public init(parsing text: String) throws(LinkError) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
             throw .settings("listen", "expected HOST:PORT, not \"\(text)\"")
         }

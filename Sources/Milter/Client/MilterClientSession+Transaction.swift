@@ -5,7 +5,9 @@ extension MilterClientSession {
     /// decides, and ends with `SMFIC_ABORT` (Postfix resets every transaction that way).
     ///
     /// Header values are sent without the one leading space the MTA removes, unless the filter
-    /// negotiated `SMFIP_HDR_LEADSPC`.
+    /// negotiated `SMFIP_HDR_LEADSPC`. The header modifications in the result are in the same
+    /// form either way: under `SMFIP_HDR_LEADSPC` the filter sends the space after the colon
+    /// itself, and one leading space is taken off its values (as an MTA writes `Name:` + value).
     public func send(_ transaction: MilterTransaction, abortAfterwards: Bool = true) async throws -> MilterTransactionResult {
         var steps: [MilterTransactionResult.Step] = []
         var interim: [MilterResponse] = []
@@ -20,10 +22,21 @@ extension MilterClientSession {
                 decision: decision,
                 decidedAt: at,
                 acceptedRecipients: accepted,
-                modifications: interim.filter { $0.requiredAction != nil && !$0.isQuarantine },
+                modifications: interim.filter { $0.requiredAction != nil && !$0.isQuarantine }.map(normalized),
                 quarantineReason: interim.compactMap(\.quarantineReason).first,
                 progressCount: interim.filter { $0 == .progress }.count
             )
+        }
+        let leadingSpaceNegotiated = negotiated.protocolOptions.contains(.headerLeadingSpace)
+        func normalized(_ response: MilterResponse) -> MilterResponse {
+            guard leadingSpaceNegotiated else { return response }
+            func trim(_ value: String) -> String { value.hasPrefix(" ") ? String(value.dropFirst()) : value }
+            switch response {
+            case .addHeader(let name, let value): return .addHeader(name: name, value: trim(value))
+            case .insertHeader(let index, let name, let value): return .insertHeader(index: index, name: name, value: trim(value))
+            case .changeHeader(let index, let name, let value) where !value.isEmpty: return .changeHeader(index: index, name: name, value: trim(value))
+            default: return response
+            }
         }
         let macros = transaction.macros
         let mail = try await mail(transaction.sender, macros: macros[.mail])
