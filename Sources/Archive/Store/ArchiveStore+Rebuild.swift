@@ -43,15 +43,17 @@ extension ArchiveStore {
             let name = url.lastPathComponent
             let key = String(name.prefix { $0 != "," && $0 != ":" })
             guard !known.contains(key) else { continue }
-            guard var bytes = try? [UInt8](Data(contentsOf: url)) else { continue }
-            let compressed = GzipReader.isGzip(bytes)
-            if compressed, let inflated = try? GzipReader.inflate(bytes) { bytes = inflated }
             let modified = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? Date()
             var copy = StoredCopy(
                 key: key, paths: [relative], envelope: ArchiveEnvelope(sender: "", recipients: [], receivedAt: modified, folders: [Self.folder(of: relative)]),
-                size: bytes.count, sha256: Digest.sha256Hex(bytes), compressed: compressed
+                size: 0, sha256: "", compressed: Self.isGzipFile(url)
             )
-            var document = builder.document(bytes, copy: copy)
+            var read: (size: Int, sha256: String) = (0, "")
+            guard var document = try? builder.document(streaming: { emit in
+                read = try StoredFileReader.read(url, emit)
+            }, copy: copy) else { continue }
+            copy.size = read.size
+            copy.sha256 = read.sha256
             copy.envelope.sender = document.headerAddresses.first ?? ""
             copy.envelope.recipients = Array(document.headerAddresses.dropFirst())
             if let date = document.date { copy.envelope.receivedAt = date }
@@ -70,6 +72,13 @@ extension ArchiveStore {
 
     /// How many message files the tree holds (all folders, `new/` and `cur/`).
     public func maildirFileCount() -> Int { maildirFiles().count }
+
+    static func isGzipFile(_ url: URL) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 2)) ?? nil
+        return head.map { [UInt8]($0) == [0x1F, 0x8B] } ?? false
+    }
 
     static func folder(of relative: String) -> String {
         let parts = relative.split(separator: "/")
