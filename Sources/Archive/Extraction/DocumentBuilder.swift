@@ -83,7 +83,11 @@ struct DocumentBuilder: Sendable {
 
     /// At most `maximumText` bytes, NUL bytes as spaces (SQLite text ends at a NUL).
     private func clip(_ text: String) -> String {
-        let text = text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: " ") : text
+        var text = text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: " ") : text
+        // The snippet markers never come from mail.
+        if text.contains(ArchiveSnippet.open) || text.contains(ArchiveSnippet.close) {
+            text = text.replacingOccurrences(of: ArchiveSnippet.open, with: "").replacingOccurrences(of: ArchiveSnippet.close, with: "")
+        }
         guard text.utf8.count > maximumText else { return text }
         return String(decoding: text.utf8.prefix(maximumText), as: UTF8.self)
     }

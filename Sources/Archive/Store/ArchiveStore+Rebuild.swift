@@ -31,10 +31,13 @@ extension ArchiveStore {
 
     /// Rebuilds the index from disk: every sidecar, and every Maildir file without one (mail
     /// put there by other tools: the envelope is taken from its headers, the time from `Date:`
-    /// or the file). Holds on messages are lost with their rows; held searches stay.
+    /// or the file). Holds survive: the messages each hold covers are found again by their
+    /// Maildir key (message ids change).
     @discardableResult
     public func rebuildIndex(batchSize: Int = 500, progress: ((Int) -> Void)? = nil) throws -> Int {
+        let heldKeys = try index.heldKeys()
         try index.removeAll()
+        defer { try? index.restoreHolds(heldKeys) }
         var indexed = try catchUp(batchSize: batchSize)
         progress?(indexed)
         let known = try index.keys()
@@ -117,17 +120,27 @@ extension ArchiveStore {
         try index.remove(ids: [message.id])
     }
 
-    /// Deletes what retention allows now (never a held message); returns how many.
+    /// Deletes what retention allows now (never a held message); returns how many. A copy that
+    /// cannot be deleted is logged and skipped (the others still go).
     @discardableResult
     public func purgeExpired(now: Date = Date(), logger: Logger? = nil) throws -> Int {
+        let searchHeld = try index.idsUnderSearchHolds()
         var deleted = 0
+        var cursor: (deleteAfter: Double, id: Int64)?
         while true {
-            let expired = try index.expired(now: now, limit: 500)
-            guard !expired.isEmpty else { return deleted }
-            for message in expired {
-                try delete(message)
-                logger?.info("archive copy deleted after retention", metadata: ["key": "\(message.key)", "queue_id": "\(message.envelope.queueID ?? "-")"])
-                deleted += 1
+            let page = try index.expired(now: now, after: cursor, limit: 500)
+            guard let last = page.last else { return deleted }
+            cursor = ((last.deleteAfter ?? now).timeIntervalSince1970, last.id)
+            for message in page where !searchHeld.contains(message.id) {
+                // A hold placed since the page was read wins.
+                guard try index.message(id: message.id, scope: .everything)?.held == false else { continue }
+                do {
+                    try delete(message)
+                    logger?.info("archive copy deleted after retention", metadata: ["key": "\(message.key)", "queue_id": "\(message.envelope.queueID ?? "-")"])
+                    deleted += 1
+                } catch {
+                    logger?.error("archive copy not deleted", metadata: ["key": "\(message.key)", "error": "\(error)"])
+                }
             }
         }
     }

@@ -61,6 +61,8 @@ public final class ArchiveStore: Sendable {
             )
             try journal.write(record)
             copy = record
+        } onFailure: {
+            journal.remove(key: key)
         }
         guard var copy else { throw ArchiveError.storage("no envelope written for \(delivery.key)") }
         copy.paths = delivery.paths
@@ -86,7 +88,10 @@ public final class ArchiveStore: Sendable {
     public func document(for copy: StoredCopy) throws -> IndexDocument {
         let path = copy.paths.first ?? ""
         guard let url = fileURL(path: path, key: copy.key) else { throw ArchiveError.notFound("the file of \(copy.key) (\(path))") }
-        return try builder.document(streaming: { try StoredFileReader.read(url, $0) }, copy: copy)
+        var digest = ""
+        let document = try builder.document(streaming: { digest = try StoredFileReader.read(url, $0).sha256 }, copy: copy)
+        guard digest == copy.sha256 else { throw ArchiveError.corrupt("\(url.path) does not match the SHA-256 its envelope records") }
+        return document
     }
 
     /// Streams the stored message (decompressed) to `body` in chunks, then checks its digest.
