@@ -71,7 +71,8 @@ public enum Gateway {
             services.append(LinkJanitor(store: store, interval: settings.janitorInterval, logger: logger))
         }
         var archiveStep: ArchiveStep?
-        if let archive = configuration.archive {
+        if let written = configuration.archive {
+            let archive = written.resolved(stateDirectory: configuration.stateDirectory)
             let store = try openArchive(archive)
             let indexer = ArchiveIndexer(store: store, logger: logger) { metrics.archiveBacklog($0) }
             services.append(indexer)
@@ -79,7 +80,7 @@ public enum Gateway {
             if let web = archiveWebSettings(archive) {
                 services.append(ArchiveWebServer(store: store, settings: web, logger: logger, onListening: onArchiveWebListening))
             }
-            archiveStep = ArchiveStep(store: store, indexer: indexer, policy: ArchivePolicy(settings: archive), defaultRetentionDays: archive.retentionDays)
+            archiveStep = ArchiveStep(store: store, indexer: indexer, policy: ArchivePolicy(settings: archive))
         }
         let archive = archiveStep
         let filters = builtInFilters(stateDirectory: configuration.stateDirectory, links: linkStore, linkServer: configuration.links)

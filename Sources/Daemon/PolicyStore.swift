@@ -16,7 +16,7 @@ public final class PolicyStore: Sendable {
     }
 
     /// Replaces the policy. Settings that need a restart (listeners, state directory, storage,
-    /// reinjection, web, links) are kept and listed in the returned warnings.
+    /// reinjection, web, links, archive) are kept and listed in the returned warnings.
     @discardableResult
     public func replace(with new: GatewayConfiguration) -> [String] {
         current.withLock { old in
@@ -28,6 +28,7 @@ public final class PolicyStore: Sendable {
             if new.reinjectionRelay != old.reinjectionRelay { warnings.append("reinjection.relay"); accepted.reinjectionRelay = old.reinjectionRelay }
             if new.webListen != old.webListen { warnings.append("web.listen"); accepted.webListen = old.webListen }
             if new.links != old.links { warnings.append("links"); accepted.links = old.links }
+            if new.archive?.fingerprint != old.archive?.fingerprint { warnings.append("archive"); accepted.archive = old.archive }
             old = accepted
             return warnings
         }

@@ -30,6 +30,9 @@ struct ArchiveOptions: ParsableArguments {
     @Option(help: "Time zone of after:/before:/on: days (default: the archive's, else the system's).")
     var timeZone: String?
 
+    @Option(help: "The state directory sekishod runs with, when it is not the policy file's (relative archive paths are under it).")
+    var stateDirectory: String?
+
     /// Opens the store; `create` only for a rebuild.
     func open(create: Bool = false) throws -> ArchiveStore {
         var settings: ArchiveGatewaySettings
@@ -41,7 +44,7 @@ struct ArchiveOptions: ParsableArguments {
                 throw ValidationError("\(error)")
             }
             guard let archive = configuration.archive else { throw ValidationError("\(config) has no archive: section") }
-            settings = archive
+            settings = archive.resolved(stateDirectory: stateDirectory ?? configuration.stateDirectory)
         } else if let directory {
             settings = ArchiveGatewaySettings(directory: directory)
             settings.folder = ""

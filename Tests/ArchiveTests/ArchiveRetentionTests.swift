@@ -1,5 +1,6 @@
 import Archive
 import Foundation
+import GRDB
 import Testing
 import TestSupport
 
@@ -62,5 +63,66 @@ import TestSupport
 enum ArchiveFixtureMbox {
     static func entry(_ text: String) -> Data {
         ArchiveMbox.entry(Array(text.utf8), sender: "a@b", date: Date(timeIntervalSince1970: 0))
+    }
+}
+
+/// Holds and retention at scale, and across a rebuild.
+@Suite struct ArchiveHoldScaleTests {
+    static func document(_ key: String, at date: Date, retentionDays: Int?) -> IndexDocument {
+        let copy = StoredCopy(
+            key: key, paths: [".x/new/\(key),S=1"], envelope: ArchiveFixture.envelope(at: date, retentionDays: retentionDays), size: 1, sha256: "", compressed: false
+        )
+        return IndexDocument(
+            copy: copy, date: date, messageID: nil, subject: "s \(key)", from: "", to: "", cc: "", body: "body", attachmentNames: [], attachmentText: "",
+            headerAddresses: []
+        )
+    }
+
+    @Test func aHoldOnManyOldMessagesDoesNotStopNewerDeletions() throws {
+        let fixture = try ArchiveFixture()
+        defer { fixture.remove() }
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        // 600 old messages, all held, then one newer expired message.
+        try fixture.store.index.add((0..<600).map { Self.document("old\($0)", at: start, retentionDays: 1) })
+        try fixture.store.index.add([Self.document("newer", at: start.addingTimeInterval(3600), retentionDays: 1)])
+        let held = try fixture.store.index.messages(matching: try ArchiveQuery.parse("subject:old"), scope: .everything)
+        #expect(held.count == 600)
+        try fixture.store.index.holdSearch("subject:old", reason: "case", by: "admin")
+        #expect(try fixture.store.purgeExpired(now: start.addingTimeInterval(5 * 86_400)) == 1)
+        #expect(try fixture.store.index.count() == 600)
+    }
+
+    @Test func holdsSurviveAReindex() throws {
+        let fixture = try ArchiveFixture()
+        defer { fixture.remove() }
+        let start = Date(timeIntervalSince1970: 1_780_000_000)
+        let message = try fixture.store.save(try Corpus.bytes("p01"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 1))
+        _ = try fixture.store.save(try Corpus.bytes("p02"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 1))
+        try fixture.store.index.holdMessage(id: message.id, reason: "case", by: "admin")
+        try fixture.store.rebuildIndex()
+        let again = try #require(try fixture.store.index.message(key: message.key))
+        #expect(again.held)
+        #expect(try fixture.store.purgeExpired(now: start.addingTimeInterval(3 * 86_400)) == 1)
+        #expect(try fixture.store.index.message(key: message.key) != nil)
+    }
+
+    @Test func aHeldSearchThatNoLongerParsesStopsDeletion() throws {
+        let fixture = try ArchiveFixture()
+        defer { fixture.remove() }
+        let start = Date(timeIntervalSince1970: 1_780_000_000)
+        _ = try fixture.store.save(try Corpus.bytes("p01"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 1))
+        try fixture.store.index.holdSearch("subject:x", reason: "case", by: "admin")
+        try fixture.store.index.database.pool.write { db in try db.execute(sql: "UPDATE hold SET query = 'after:someday'") }
+        #expect(throws: ArchiveError.self) { try fixture.store.purgeExpired(now: start.addingTimeInterval(3 * 86_400)) }
+        #expect(try fixture.store.index.count() == 1)
+    }
+
+    @Test func negatedFieldsKeepCopiesWithoutTheFieldAndDaysAreReal() throws {
+        let fixture = try ArchiveFixture()
+        defer { fixture.remove() }
+        try fixture.store.index.add([Self.document("a", at: Date(timeIntervalSince1970: 1_780_000_000), retentionDays: nil)])
+        try fixture.store.index.database.pool.write { db in try db.execute(sql: "UPDATE message SET queue_id = NULL, message_id = NULL") }
+        #expect(try fixture.store.index.search(try ArchiveQuery.parse("-queue:ABC -id:xyz"), scope: .everything).total == 1)
+        #expect(throws: ArchiveError.self) { try ArchiveQuery.parse("on:2026-02-31") }
     }
 }

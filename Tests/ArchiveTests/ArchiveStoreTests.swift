@@ -52,6 +52,21 @@ import TestSupport
         #expect(result.output.hasPrefix(message.sha256))
     }
 
+    @Test func aTruncatedOrDamagedGzipFileIsReportedNotReadShort() throws {
+        let fixture = try ArchiveFixture(compress: true)
+        defer { fixture.remove() }
+        let bytes = (0..<3000).flatMap { Array("line \($0) of a long message with some text\r\n".utf8) }
+        let message = try fixture.store.save(Array("Subject: big\r\n\r\n".utf8) + bytes, envelope: ArchiveFixture.envelope())
+        let url = fixture.root.appendingPathComponent(message.path)
+        let stored = try Data(contentsOf: url)
+        try stored.prefix(stored.count / 2).write(to: url)
+        #expect(throws: ArchiveError.self) { try fixture.store.bytes(of: message) }
+        var damaged = [UInt8](stored)
+        damaged[damaged.count / 2] ^= 0xFF
+        try Data(damaged).write(to: url)
+        #expect(throws: ArchiveError.self) { try fixture.store.bytes(of: message) }
+    }
+
     @Test func aFileMovedToCurByAnIMAPServerIsStillFound() throws {
         let fixture = try ArchiveFixture()
         defer { fixture.remove() }

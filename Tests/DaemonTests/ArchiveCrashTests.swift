@@ -1,5 +1,6 @@
 import Archive
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -26,6 +27,8 @@ struct ArchiveCrashTests {
             throw MissingComponent("sekishod did not listen: \(first.output)")
         }
         let run = "kill-\(UInt32.random(in: 0...UInt32.max))"
+        // The kill comes once 30 messages were accepted, whatever the speed of the machine.
+        let acceptedSoFar = ManagedAtomicCounter()
         let results = try await withThrowingTaskGroup(of: [(String, Int)].self) { group in
             for client in 0..<4 {
                 group.addTask {
@@ -34,13 +37,15 @@ struct ArchiveCrashTests {
                         let id = "\(run)-\(client)-\(index)"
                         let message = Array("Subject: \(id)\r\nMessage-ID: <\(id)@kill.example>\r\nFrom: a@kill.example\r\nDate: Sun, 29 Nov 2026 12:00:00 +0900\r\n\r\n請求書 \(id)\r\n".utf8)
                         let code = (try? await SMTPTestClient.send(port: rig.smtpPort, from: "a@kill.example", to: ["b@sink.example"], message: message)) ?? -1
+                        if code == 250 { acceptedSoFar.increment() }
                         outcomes.append((id, code))
                     }
                     return outcomes
                 }
             }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(700))
+                let deadline = ContinuousClock.now + .seconds(60)
+                while acceptedSoFar.value < 30, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
                 kill(first.pid, SIGKILL)
                 return []
             }
@@ -82,4 +87,11 @@ struct ArchiveCrashTests {
         #expect(await second.waitForExit(timeout: 30) == 0, "\(second.output)")
         await rig.stop()
     }
+}
+
+/// A counter the sending tasks share.
+final class ManagedAtomicCounter: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }

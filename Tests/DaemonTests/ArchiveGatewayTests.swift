@@ -2,6 +2,7 @@ import Archive
 import Foundation
 import Logging
 import Milter
+import Policy
 import ServiceLifecycle
 import TestSupport
 import Testing
@@ -145,6 +146,24 @@ struct ArchiveGatewayTests {
         }
     }
 
+    @Test func retentionIsTheLongestOfTheRecipientsAndForeverWins() {
+        func decision(_ actions: [[String: String]?], default days: Int?) -> ArchiveStep.Decision? {
+            let decisions = actions.enumerated().map { index, parameters -> RecipientDecision in
+                var decision = RecipientDecision(recipient: "r\(index)@x.example", direction: .inbound)
+                if let parameters { decision.actions = [RuleAction(filter: "archive", parameters: parameters)] }
+                return decision
+            }
+            return ArchiveStep.decision(decisions, defaultRetentionDays: days) { $0.parameters }
+        }
+        // A rule with its own 3650d and one relying on the 365d default: 3650 days.
+        #expect(decision([["retention": "3650d"], [:]], default: 365) == .init(retentionDays: 3650, delivered: false))
+        #expect(decision([["retention": "30d"], [:]], default: 365) == .init(retentionDays: 365, delivered: false))
+        // No default and a rule without retention: kept for ever.
+        #expect(decision([["retention": "30d"], [:]], default: nil) == .init(retentionDays: nil, delivered: false))
+        #expect(decision([nil, ["delivered": "yes"]], default: 90) == .init(retentionDays: 90, delivered: true))
+        #expect(decision([nil, nil], default: 90) == nil)
+    }
+
     @Test func configurationIsChecked() {
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse("rules:\n  - name: a\n    actions: [archive]\n") }
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse("archive: {folder: \"2026\"}\n") }
@@ -154,8 +173,10 @@ struct ArchiveGatewayTests {
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse("archive: {time_zone: Mars/Olympus}\n") }
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse("archive: {}\nrules:\n  - name: a\n    actions:\n      - archive: {retention: 1h}\n") }
         let configuration = try? ConfigurationLoader.parse("state_directory: /srv/s\narchive: {retention: 365d, time_zone: Asia/Tokyo}\n")
-        #expect(configuration?.archive?.directory == "/srv/s/archive")
+        // Relative paths are under the state directory in force when the gateway starts
+        // (sekishod --state-directory overrides the file's).
+        #expect(configuration?.archive?.resolved(stateDirectory: "/srv/s").directory == "/srv/s/archive")
         #expect(configuration?.archive?.retentionDays == 365)
-        #expect(configuration?.archive?.databasePath == "/srv/s/archive/sekisho/index.sqlite")
+        #expect(configuration?.archive?.resolved(stateDirectory: "/srv/t").databasePath == "/srv/t/archive/sekisho/index.sqlite")
     }
 }

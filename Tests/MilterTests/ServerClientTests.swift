@@ -341,3 +341,45 @@ struct MacroListTests {
         }
     }
 }
+
+@Suite("HDR_LEADSPC over the wire")
+struct LeadingSpaceTests {
+    /// Asks for HDR_LEADSPC, checks what arrives, answers with modifications that carry their own space.
+    struct LeadingSpaceFilter: MilterHandler {
+        var capabilities: MilterCapabilities { MilterCapabilities(headerLeadingSpace: true) }
+        var seen = [String]()
+
+        mutating func header(_ field: HeaderField, macros: MilterMacros) async throws -> MilterVerdict {
+            guard field.leadingSpaceKept else { return .reject }
+            seen.append(field.name + ":" + String(decoding: field.rawValue, as: UTF8.self))
+            return .continue
+        }
+
+        func endOfMessage(_ modifier: MessageModifier, macros: MilterMacros) async throws -> MilterVerdict {
+            // The field exactly as written, colon spacing included.
+            guard seen == ["Subject:  two spaces", "X-Tight:no space", "X-Tab:\tvalue"] else { return .reject }
+            try modifier.addHeader("X-Added", value: " added")
+            try modifier.changeHeader("Subject", value: " changed")
+            return .continue
+        }
+    }
+
+    @Test("values keep the whitespace after the colon; modifications carry their own space")
+    func leadingSpace() async throws {
+        try await withMilterServer(makeHandler: { _ in LeadingSpaceFilter() }) { address in
+            try await MilterClient.withSession(to: address) { session in
+                #expect(session.negotiated.protocolOptions.contains(.headerLeadingSpace))
+                _ = try await session.connect(hostname: "h", address: .inet(address: "192.0.2.1", port: 1))
+                let result = try await session.send(
+                    MilterTransaction(
+                        message: Array("Subject:  two spaces\r\nX-Tight:no space\r\nX-Tab:\tvalue\r\n\r\nbody\r\n".utf8),
+                        sender: EnvelopeAddress(raw: "<a@b>"), recipients: [EnvelopeAddress(raw: "<c@d>")]
+                    )
+                )
+                #expect(result.decision == .continue)
+                // Reported in the MTA's usual form (one space taken off), as without HDR_LEADSPC.
+                #expect(result.modifications == [.addHeader(name: "X-Added", value: "added"), .changeHeader(index: 1, name: "Subject", value: "changed")])
+            }
+        }
+    }
+}

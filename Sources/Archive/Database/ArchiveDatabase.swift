@@ -16,11 +16,19 @@ public final class ArchiveDatabase: Sendable {
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw ArchiveError.notFound("no archive database at \(path)")
         }
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        // Mail text, addresses, password hashes and the audit log: readable by the owner only.
+        // SQLite gives the -wal and -shm files the database file's mode.
+        if !FileManager.default.fileExists(atPath: path) {
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if descriptor >= 0 { close(descriptor) }
+        }
+        chmod(path, 0o600)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // FULL: a hold or an account change the UI confirmed survives a power loss.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path

@@ -93,7 +93,8 @@ extension ArchiveExporter {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd-HHmmss"
-        let subject = String(message.subject.prefix(60))
+        // SafeFilename keeps the last path component: a "/" in the subject must not eat the prefix.
+        let subject = String(message.subject.prefix(60)).replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "\\", with: "_")
         let base = "\(formatter.string(from: message.envelope.receivedAt))-\(message.id)\(subject.isEmpty ? "" : "-" + subject)\(suffix).eml"
         return SafeFilename.make(base, maxBytes: 200, fallback: "message-\(message.id).eml")
     }

@@ -2,8 +2,10 @@ import Foundation
 
 /// Programs that turn attachments into text for the index, by file extension: `{}` in the
 /// command is the file. Defaults use what Debian has when it is installed: `pdftotext`
-/// (poppler-utils) for PDF, `docx2txt` for Word. Each run is bounded in time and output; a
-/// failing extractor only leaves that file's text out of the index.
+/// (poppler-utils) for PDF, `docx2txt` for Word. The files come from strangers: each run is
+/// bounded in time (killed with SIGKILL), and through util-linux `prlimit` in memory (1 GiB of
+/// address space), CPU time and the size of what it writes; a failing extractor only leaves
+/// that file's text out of the index.
 public struct AttachmentTextExtractors: Sendable, Equatable {
     /// Lower-case extension (without the dot) → argv.
     public var commands: [String: [String]]
@@ -49,8 +51,12 @@ public struct AttachmentTextExtractors: Sendable, Equatable {
               let sink = FileHandle(forWritingAtPath: output.path)
         else { return nil }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = command.dropFirst().map { $0 == "{}" ? input.path : $0 }
+        var argv = command.map { $0 == "{}" ? input.path : $0 }
+        if let prlimit = Self.which("prlimit") {
+            argv = [prlimit, "--as=\(1 << 30)", "--cpu=\(Int(timeout) + 5)", "--fsize=\(maximumOutput * 4)", "--nofile=64", "--"] + argv
+        }
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
         process.standardOutput = sink
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
@@ -63,7 +69,7 @@ public struct AttachmentTextExtractors: Sendable, Equatable {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
             if Date() > deadline {
-                process.terminate()
+                kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
                 try? sink.close()
                 return nil

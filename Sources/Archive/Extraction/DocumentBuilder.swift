@@ -14,13 +14,31 @@ struct DocumentBuilder: Sendable {
     static let textExtensions: Set<String> = ["txt", "csv", "tsv", "text", "log", "md", "html", "htm", "xml", "json", "eml", "ics", "vcf"]
 
     func document(_ bytes: [UInt8], copy: StoredCopy) -> IndexDocument {
+        (try? document(streaming: { emit in try bytes.withUnsafeBytes { try emit($0) } }, copy: copy))
+            ?? IndexDocument(
+                copy: copy, date: nil, messageID: nil, subject: "", from: "", to: "", cc: "",
+                body: clip(String(decoding: bytes.prefix(maximumText), as: UTF8.self)), attachmentNames: [], attachmentText: "", headerAddresses: []
+            )
+    }
+
+    /// Parses what `produce` emits (chunk by chunk; large parts spooled under `scratch`).
+    /// Throws only when the producer does (a missing or damaged file).
+    func document<Result>(streaming produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Result, copy: StoredCopy) throws -> IndexDocument {
         var options = MIMEParserOptions()
         options.spoolDirectory = scratch.path
-        guard let message = try? MailMessage.parse(bytes, options: options) else {
+        let parser = MIMEStreamParser(options: options)
+        var head = [UInt8]()
+        var parseFailed = false
+        _ = try produce { chunk in
+            if head.count < maximumText { head.append(contentsOf: chunk.prefix(maximumText - head.count)) }
+            guard !parseFailed else { return }
+            do { try parser.feed(chunk) } catch { parseFailed = true }
+        }
+        guard !parseFailed, let message = try? parser.finish() else {
             // Not parseable as MIME at all: index the raw text so it is still found.
             return IndexDocument(
                 copy: copy, date: nil, messageID: nil, subject: "", from: "", to: "", cc: "",
-                body: clip(String(decoding: bytes, as: UTF8.self)), attachmentNames: [], attachmentText: "", headerAddresses: []
+                body: clip(String(decoding: head, as: UTF8.self)), attachmentNames: [], attachmentText: "", headerAddresses: []
             )
         }
         let structure = MessageStructure(message, scanUUEncode: true)
@@ -49,6 +67,10 @@ struct DocumentBuilder: Sendable {
         // Forwarded messages' own attachments are in the structure too; uniqueness keeps the list short.
         var seen = Set<String>()
         names = names.filter { seen.insert($0).inserted }
+        return document(message, copy: copy, structure: structure, names: names, texts: texts)
+    }
+
+    private func document(_ message: MailMessage, copy: StoredCopy, structure: MessageStructure, names: [String], texts: [String]) -> IndexDocument {
         func list(_ boxes: [Mailbox]) -> String { boxes.map(\.description).joined(separator: ", ") }
         let headerAddresses = (message.from + message.to + message.cc).map { $0.address.lowercased() }.filter { !$0.isEmpty }
         return IndexDocument(
@@ -61,7 +83,11 @@ struct DocumentBuilder: Sendable {
 
     /// At most `maximumText` bytes, NUL bytes as spaces (SQLite text ends at a NUL).
     private func clip(_ text: String) -> String {
-        let text = text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: " ") : text
+        var text = text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: " ") : text
+        // The snippet markers never come from mail.
+        if text.contains(ArchiveSnippet.open) || text.contains(ArchiveSnippet.close) {
+            text = text.replacingOccurrences(of: ArchiveSnippet.open, with: "").replacingOccurrences(of: ArchiveSnippet.close, with: "")
+        }
         guard text.utf8.count > maximumText else { return text }
         return String(decoding: text.utf8.prefix(maximumText), as: UTF8.self)
     }

@@ -42,8 +42,10 @@ public final class ArchiveIndex: Sendable {
                     ]
                 )
                 let id = db.lastInsertedRowID
+                // Scopes follow the envelope only: header addresses are whatever the sender wrote
+                // (a Cc: to another company must not open the message to that company's auditor).
                 var seen = Set<String>()
-                for address in envelope.addresses + document.headerAddresses where seen.insert(address).inserted {
+                for address in envelope.addresses where seen.insert(address).inserted {
                     let domain = address.lastIndex(of: "@").map { String(address[address.index(after: $0)...]) } ?? ""
                     try db.execute(sql: "INSERT INTO message_address (message_id, address, domain) VALUES (?, ?, ?)", arguments: [id, address, domain])
                 }
@@ -97,11 +99,14 @@ public final class ArchiveIndex: Sendable {
         }
     }
 
-    /// Every message `query` matches within `scope` (for export and holds), oldest first.
-    public func messages(matching query: ArchiveQuery, scope: ArchiveScope) throws -> [ArchivedMessage] {
+    /// Every message `query` matches within `scope` (for export and holds), oldest first, at
+    /// most `limit`.
+    public func messages(matching query: ArchiveQuery, scope: ArchiveScope, limit: Int = .max) throws -> [ArchivedMessage] {
         let statement = SearchStatement(query: query, scope: scope, timeZone: timeZone)
+        var arguments = statement.arguments
+        arguments += [min(limit, Int(Int64.max))]
         return try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.messageColumns) " + statement.fromWhere + " ORDER BY m.received_at, m.id", arguments: statement.arguments)
+            try Row.fetchAll(db, sql: "SELECT \(Self.messageColumns) " + statement.fromWhere + " ORDER BY m.received_at, m.id LIMIT ?", arguments: arguments)
                 .map { try Self.message($0, db: db) }
         }
     }
@@ -136,6 +141,24 @@ public final class ArchiveIndex: Sendable {
                 try db.execute(sql: "DELETE FROM message_address WHERE message_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM hold_message WHERE message_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [id])
+            }
+        }
+    }
+
+    /// (hold id, Maildir key) of every message a hold covers.
+    func heldKeys() throws -> [(Int64, String)] {
+        try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT hm.hold_id, m.key FROM hold_message hm JOIN message m ON m.id = hm.message_id").map { ($0[0], $0[1]) }
+        }
+    }
+
+    /// Puts the messages with these keys back under their holds (after a rebuild).
+    func restoreHolds(_ pairs: [(Int64, String)]) throws {
+        try database.pool.write { db in
+            for (hold, key) in pairs {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO hold_message (hold_id, message_id) SELECT ?, id FROM message WHERE key = ?", arguments: [hold, key]
+                )
             }
         }
     }

@@ -17,4 +17,21 @@ public struct IndexDocument: Sendable {
     public var headerAddresses: [String]
 
     public var hasAttachment: Bool { !attachmentNames.isEmpty }
+
+    public init(
+        copy: StoredCopy, date: Date?, messageID: String?, subject: String, from: String, to: String, cc: String, body: String,
+        attachmentNames: [String], attachmentText: String, headerAddresses: [String]
+    ) {
+        self.copy = copy
+        self.date = date
+        self.messageID = messageID
+        self.subject = subject
+        self.from = from
+        self.to = to
+        self.cc = cc
+        self.body = body
+        self.attachmentNames = attachmentNames
+        self.attachmentText = attachmentText
+        self.headerAddresses = headerAddresses
+    }
 }

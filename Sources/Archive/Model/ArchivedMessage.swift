@@ -75,11 +75,12 @@ public struct ArchiveSearchHit: Sendable, Equatable {
     public var snippet: String
 }
 
-/// The markers around matched text in snippets: private-use characters that never occur in
-/// mail text, so the web UI can escape the snippet and then turn them into `<mark>`.
+/// The markers around matched text in snippets: Unicode noncharacters (U+FDD0, U+FDD1), which
+/// no charset converter produces (unlike the private-use area, where CP932 user-defined
+/// characters land), so the web UI can escape the snippet and then turn them into `<mark>`.
 public enum ArchiveSnippet {
-    public static let open = "\u{E000}"
-    public static let close = "\u{E001}"
+    public static let open = String(Unicode.Scalar(0xFDD0 as UInt32)!)
+    public static let close = String(Unicode.Scalar(0xFDD1 as UInt32)!)
 
     /// The snippet with the markers replaced (`[` `]` for a terminal, `<mark>` after escaping for HTML).
     public static func render(_ snippet: String, open: String, close: String) -> String {

@@ -13,4 +13,13 @@ public struct StoredCopy: Codable, Sendable, Equatable {
     /// SHA-256 (hex) before compression.
     public var sha256: String
     public var compressed: Bool
+
+    public init(key: String, paths: [String], envelope: ArchiveEnvelope, size: Int, sha256: String, compressed: Bool) {
+        self.key = key
+        self.paths = paths
+        self.envelope = envelope
+        self.size = size
+        self.sha256 = sha256
+        self.compressed = compressed
+    }
 }

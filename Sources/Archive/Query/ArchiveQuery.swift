@@ -38,6 +38,19 @@ public struct ArchiveQuery: Sendable, Equatable {
             self.year = year
             self.month = month
             self.day = day
+            // 2026-02-31 is not a day (Calendar would quietly make it March 3).
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            guard let date = calendar.date(from: DateComponents(year: year, month: month, day: day)),
+                  calendar.component(.day, from: date) == day
+            else { return nil }
+        }
+
+        /// Midnight at the start of the next day.
+        public func end(in timeZone: TimeZone) -> Date {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = timeZone
+            return calendar.date(byAdding: .day, value: 1, to: start(in: timeZone)) ?? .distantFuture
         }
 
         /// Midnight at the start of the day.

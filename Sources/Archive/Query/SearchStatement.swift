@@ -100,17 +100,18 @@ struct SearchStatement {
                 let tests = columns.map { "t.\($0) LIKE ? ESCAPE '\\'" }.joined(separator: " OR ")
                 return ("m.id IN (SELECT t.rowid FROM message_text t WHERE \(tests))", columns.map { _ in like(value) })
             }
+            // IFNULL: "-queue:X" must keep the copies that have no queue id.
             switch field {
             case .sender: return ("m.sender LIKE ? ESCAPE '\\'", [like(value)])
             case .recipient: return ("m.recipients LIKE ? ESCAPE '\\'", [like(value)])
-            case .messageID: return ("m.message_id LIKE ? ESCAPE '\\'", [like(value)])
-            default: return ("m.queue_id = ?", [value])
+            case .messageID: return ("IFNULL(m.message_id, '') LIKE ? ESCAPE '\\'", [like(value)])
+            default: return ("IFNULL(m.queue_id, '') = ?", [value])
             }
         case .after(let day): return ("m.received_at >= ?", [day.start(in: timeZone).timeIntervalSince1970])
         case .before(let day): return ("m.received_at < ?", [day.start(in: timeZone).timeIntervalSince1970])
         case .on(let day):
-            let start = day.start(in: timeZone).timeIntervalSince1970
-            return ("(m.received_at >= ? AND m.received_at < ?)", [start, start + 86_400])
+            // The next midnight, not +24 h: days with a DST change are 23 or 25 hours long.
+            return ("(m.received_at >= ? AND m.received_at < ?)", [day.start(in: timeZone).timeIntervalSince1970, day.end(in: timeZone).timeIntervalSince1970])
         case .hasAttachment(let value): return ("m.has_attachment = ?", [value])
         case .direction(let value): return ("m.direction = ?", [value])
         case .kind(let kind): return ("m.kind = ?", [kind.rawValue])

@@ -69,22 +69,41 @@ extension ArchiveIndex {
         }
     }
 
-    /// Messages whose retention ended before `now` and that no active hold covers (held
-    /// searches are run again now).
-    public func expired(now: Date, limit: Int = 1000) throws -> [ArchivedMessage] {
-        let candidates = try database.pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT \(Self.messageColumns) FROM message m WHERE m.delete_after IS NOT NULL AND m.delete_after <= ? ORDER BY m.delete_after LIMIT ?",
-                arguments: [now.timeIntervalSince1970, limit]
-            ).map { try Self.message($0, db: db) }
-        }.filter { !$0.held }
-        guard !candidates.isEmpty else { return [] }
+    /// The ids every active held search matches now. A held search that no longer parses is an
+    /// error: deletion stops rather than ignore a hold.
+    public func idsUnderSearchHolds() throws -> Set<Int64> {
         var kept = Set<Int64>()
         for hold in try holds() where hold.isActive {
-            guard let text = hold.query, let query = try? ArchiveQuery.parse(text) else { continue }
+            guard let text = hold.query else { continue }
+            let query: ArchiveQuery
+            do {
+                query = try ArchiveQuery.parse(text)
+            } catch {
+                throw ArchiveError.query("held search \(hold.id) ('\(text)') no longer parses (\(error)); nothing is deleted until it is released or fixed")
+            }
             kept.formUnion(try messages(matching: query, scope: .everything).map(\.id))
         }
-        return candidates.filter { !kept.contains($0.id) }
+        return kept
+    }
+
+    /// Messages whose retention ended before `now`, not under a message hold, after `afterID`
+    /// in deletion order (paging past held rows: a hold on many old messages never stops the
+    /// deletion of newer ones). Held searches are the caller's (``idsUnderSearchHolds()``).
+    public func expired(now: Date, after cursor: (deleteAfter: Double, id: Int64)? = nil, limit: Int = 500) throws -> [ArchivedMessage] {
+        try database.pool.read { db in
+            var sql = """
+                SELECT \(Self.messageColumns) FROM message m
+                WHERE m.delete_after IS NOT NULL AND m.delete_after <= ?
+                AND NOT EXISTS (SELECT 1 FROM hold_message hm JOIN hold h ON h.id = hm.hold_id WHERE hm.message_id = m.id AND h.released_at IS NULL)
+                """
+            var arguments: StatementArguments = [now.timeIntervalSince1970]
+            if let cursor {
+                sql += " AND (m.delete_after > ? OR (m.delete_after = ? AND m.id > ?))"
+                arguments += [cursor.deleteAfter, cursor.deleteAfter, cursor.id]
+            }
+            sql += " ORDER BY m.delete_after, m.id LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { try Self.message($0, db: db) }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 
 /// Deletes archived copies whose retention has ended (never a held one), every `interval`.
@@ -17,7 +18,7 @@ public struct ArchiveJanitor: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
             do {
-                let deleted = try store.purgeExpired(logger: logger)
+                let deleted = try await NIOThreadPool.singleton.runIfActive { [store, logger] in try store.purgeExpired(logger: logger) }
                 if deleted > 0 { logger.notice("archive retention", metadata: ["deleted": "\(deleted)"]) }
             } catch {
                 logger.error("archive retention failed", metadata: ["error": "\(error)"])

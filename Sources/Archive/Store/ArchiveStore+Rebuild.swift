@@ -31,10 +31,13 @@ extension ArchiveStore {
 
     /// Rebuilds the index from disk: every sidecar, and every Maildir file without one (mail
     /// put there by other tools: the envelope is taken from its headers, the time from `Date:`
-    /// or the file). Holds on messages are lost with their rows; held searches stay.
+    /// or the file). Holds survive: the messages each hold covers are found again by their
+    /// Maildir key (message ids change).
     @discardableResult
     public func rebuildIndex(batchSize: Int = 500, progress: ((Int) -> Void)? = nil) throws -> Int {
+        let heldKeys = try index.heldKeys()
         try index.removeAll()
+        defer { try? index.restoreHolds(heldKeys) }
         var indexed = try catchUp(batchSize: batchSize)
         progress?(indexed)
         let known = try index.keys()
@@ -43,15 +46,17 @@ extension ArchiveStore {
             let name = url.lastPathComponent
             let key = String(name.prefix { $0 != "," && $0 != ":" })
             guard !known.contains(key) else { continue }
-            guard var bytes = try? [UInt8](Data(contentsOf: url)) else { continue }
-            let compressed = GzipReader.isGzip(bytes)
-            if compressed, let inflated = try? GzipReader.inflate(bytes) { bytes = inflated }
             let modified = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? Date()
             var copy = StoredCopy(
                 key: key, paths: [relative], envelope: ArchiveEnvelope(sender: "", recipients: [], receivedAt: modified, folders: [Self.folder(of: relative)]),
-                size: bytes.count, sha256: Digest.sha256Hex(bytes), compressed: compressed
+                size: 0, sha256: "", compressed: Self.isGzipFile(url)
             )
-            var document = builder.document(bytes, copy: copy)
+            var read: (size: Int, sha256: String) = (0, "")
+            guard var document = try? builder.document(streaming: { emit in
+                read = try StoredFileReader.read(url, emit)
+            }, copy: copy) else { continue }
+            copy.size = read.size
+            copy.sha256 = read.sha256
             copy.envelope.sender = document.headerAddresses.first ?? ""
             copy.envelope.recipients = Array(document.headerAddresses.dropFirst())
             if let date = document.date { copy.envelope.receivedAt = date }
@@ -70,6 +75,13 @@ extension ArchiveStore {
 
     /// How many message files the tree holds (all folders, `new/` and `cur/`).
     public func maildirFileCount() -> Int { maildirFiles().count }
+
+    static func isGzipFile(_ url: URL) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 2)) ?? nil
+        return head.map { [UInt8]($0) == [0x1F, 0x8B] } ?? false
+    }
 
     static func folder(of relative: String) -> String {
         let parts = relative.split(separator: "/")
@@ -108,17 +120,27 @@ extension ArchiveStore {
         try index.remove(ids: [message.id])
     }
 
-    /// Deletes what retention allows now (never a held message); returns how many.
+    /// Deletes what retention allows now (never a held message); returns how many. A copy that
+    /// cannot be deleted is logged and skipped (the others still go).
     @discardableResult
     public func purgeExpired(now: Date = Date(), logger: Logger? = nil) throws -> Int {
+        let searchHeld = try index.idsUnderSearchHolds()
         var deleted = 0
+        var cursor: (deleteAfter: Double, id: Int64)?
         while true {
-            let expired = try index.expired(now: now, limit: 500)
-            guard !expired.isEmpty else { return deleted }
-            for message in expired {
-                try delete(message)
-                logger?.info("archive copy deleted after retention", metadata: ["key": "\(message.key)", "queue_id": "\(message.envelope.queueID ?? "-")"])
-                deleted += 1
+            let page = try index.expired(now: now, after: cursor, limit: 500)
+            guard let last = page.last else { return deleted }
+            cursor = ((last.deleteAfter ?? now).timeIntervalSince1970, last.id)
+            for message in page where !searchHeld.contains(message.id) {
+                // A hold placed since the page was read wins.
+                guard try index.message(id: message.id, scope: .everything)?.held == false else { continue }
+                do {
+                    try delete(message)
+                    logger?.info("archive copy deleted after retention", metadata: ["key": "\(message.key)", "queue_id": "\(message.envelope.queueID ?? "-")"])
+                    deleted += 1
+                } catch {
+                    logger?.error("archive copy not deleted", metadata: ["key": "\(message.key)", "error": "\(error)"])
+                }
             }
         }
     }

@@ -61,6 +61,8 @@ public final class ArchiveStore: Sendable {
             )
             try journal.write(record)
             copy = record
+        } onFailure: {
+            journal.remove(key: key)
         }
         guard var copy else { throw ArchiveError.storage("no envelope written for \(delivery.key)") }
         copy.paths = delivery.paths
@@ -81,9 +83,22 @@ public final class ArchiveStore: Sendable {
         return message
     }
 
-    /// Reads `copy` back and builds its index document.
+    /// Reads `copy` back (streamed into the MIME parser, large parts spooled) and builds its
+    /// index document.
     public func document(for copy: StoredCopy) throws -> IndexDocument {
-        builder.document(try bytes(path: copy.paths.first ?? "", key: copy.key, expectedSHA256: copy.sha256), copy: copy)
+        let path = copy.paths.first ?? ""
+        guard let url = fileURL(path: path, key: copy.key) else { throw ArchiveError.notFound("the file of \(copy.key) (\(path))") }
+        var digest = ""
+        let document = try builder.document(streaming: { digest = try StoredFileReader.read(url, $0).sha256 }, copy: copy)
+        guard digest == copy.sha256 else { throw ArchiveError.corrupt("\(url.path) does not match the SHA-256 its envelope records") }
+        return document
+    }
+
+    /// Streams the stored message (decompressed) to `body` in chunks, then checks its digest.
+    public func read(_ message: ArchivedMessage, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard let url = fileURL(path: message.path, key: message.key) else { throw ArchiveError.notFound("the file of \(message.key) (\(message.path))") }
+        let (_, digest) = try StoredFileReader.read(url, body)
+        guard digest == message.sha256 else { throw ArchiveError.corrupt("\(url.path) does not match its recorded SHA-256") }
     }
 
     /// The stored message, decompressed, its SHA-256 checked against the catalogue.
@@ -93,9 +108,9 @@ public final class ArchiveStore: Sendable {
 
     func bytes(path: String, key: String, expectedSHA256: String?) throws -> [UInt8] {
         guard let url = fileURL(path: path, key: key) else { throw ArchiveError.notFound("the file of \(key) (\(path))") }
-        var bytes = try [UInt8](Data(contentsOf: url))
-        if GzipReader.isGzip(bytes) { bytes = try GzipReader.inflate(bytes) }
-        if let expectedSHA256, Digest.sha256Hex(bytes) != expectedSHA256 {
+        var bytes = [UInt8]()
+        let (_, digest) = try StoredFileReader.read(url) { bytes.append(contentsOf: $0) }
+        if let expectedSHA256, digest != expectedSHA256 {
             throw ArchiveError.corrupt("\(url.path) does not match its recorded SHA-256")
         }
         return bytes

@@ -27,7 +27,11 @@ struct EnvelopeJournal: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .secondsSince1970
         do {
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let day = target.deletingLastPathComponent()
+            if !FileManager.default.fileExists(atPath: day.path) {
+                try FileManager.default.createDirectory(at: day, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+                try MaildirWriter.syncDirectory(day.deletingLastPathComponent().path)
+            }
             let data = try encoder.encode(copy)
             let temporary = target.path + ".tmp"
             let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
@@ -38,7 +42,7 @@ struct EnvelopeJournal: Sendable {
                 unlink(temporary)
                 throw ArchiveError.storage("cannot write \(target.path): \(String(cString: strerror(errno)))")
             }
-            MaildirWriter.syncDirectory(target.deletingLastPathComponent().path)
+            try MaildirWriter.syncDirectory(target.deletingLastPathComponent().path)
         } catch let error as ArchiveError {
             throw error
         } catch {

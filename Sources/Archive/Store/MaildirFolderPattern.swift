@@ -67,6 +67,9 @@ public struct MaildirFolderPattern: Sendable, Equatable {
             scalar.isASCII && scalar.value > 0x20 && scalar.value < 0x7F && !"%\\\"*?<>|:~&".unicodeScalars.contains(scalar)
         }
         guard !lower.isEmpty, allowed else { return "UNKNOWN" }
-        return String(lower.map { $0 == "." ? dotDelimiter : $0 == "/" ? slashDelimiter : $0 })
+        let name = String(lower.map { $0 == "." ? dotDelimiter : $0 == "/" ? slashDelimiter : $0 })
+        // A file name is at most 255 bytes: long VERP/SRS addresses keep their start and a digest.
+        guard name.utf8.count > 120 else { return name }
+        return String(name.prefix(100)) + "~" + String(Digest.sha256Hex(Array(name.utf8)).prefix(16))
     }
 }

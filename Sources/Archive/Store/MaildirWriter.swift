@@ -22,7 +22,7 @@ struct MaildirWriter: Sendable {
     /// once the file is safe in `tmp/` and before it appears in `new/` (the envelope sidecar).
     func deliver(
         folders: [String], key: String, produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void,
-        beforeLinking: (Int, String) throws -> Void
+        beforeLinking: (Int, String) throws -> Void, onFailure: () -> Void = {}
     ) throws(ArchiveError) -> Delivery {
         let folders = folders.isEmpty ? [""] : folders
         do {
@@ -57,14 +57,22 @@ struct MaildirWriter: Sendable {
         for folder in folders {
             let relative = (folder.isEmpty ? "" : folder + "/") + "new/" + name
             let target = root.appendingPathComponent(relative)
-            guard link(temporary.path, target.path) == 0 || errno == EEXIST else {
+            guard link(temporary.path, target.path) == 0 else {
                 let reason = String(cString: strerror(errno))
                 for path in paths { unlink(root.appendingPathComponent(path).path) }
                 unlink(temporary.path)
+                onFailure()
                 throw .storage("linking into \(target.path): \(reason)")
             }
             paths.append(relative)
-            Self.syncDirectory(target.deletingLastPathComponent().path)
+            do {
+                try Self.syncDirectory(target.deletingLastPathComponent().path)
+            } catch {
+                for path in paths { unlink(root.appendingPathComponent(path).path) }
+                unlink(temporary.path)
+                onFailure()
+                throw error
+            }
         }
         unlink(temporary.path)
         return Delivery(key: key, paths: paths, size: written.size, sha256: written.sha256)
@@ -74,15 +82,21 @@ struct MaildirWriter: Sendable {
         folder.isEmpty ? root : root.appendingPathComponent(folder)
     }
 
-    /// `folder/{tmp,new,cur}`, plus the `maildirfolder` marker Maildir++ sub-folders carry.
+    /// `folder/{tmp,new,cur}`, plus the `maildirfolder` marker Maildir++ sub-folders carry; a
+    /// new folder's entry in the root is `fsync`ed too.
     private func makeFolder(_ folder: String) throws {
         let base = directory(folder)
+        var created = false
         for sub in ["tmp", "new", "cur"] {
             let url = base.appendingPathComponent(sub)
             if !FileManager.default.fileExists(atPath: url.path) {
-                try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-                Self.syncDirectory(base.path)
+                try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+                created = true
             }
+        }
+        if created {
+            try Self.syncDirectory(base.path)
+            if !folder.isEmpty { try Self.syncDirectory(root.path) }
         }
         if !folder.isEmpty {
             let marker = base.appendingPathComponent("maildirfolder").path
@@ -90,11 +104,12 @@ struct MaildirWriter: Sendable {
         }
     }
 
-    static func syncDirectory(_ path: String) {
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY)
-        guard descriptor >= 0 else { return }
-        fsync(descriptor)
-        close(descriptor)
+    /// `fsync`s a directory (its entries are durable after it); a failure is an error.
+    static func syncDirectory(_ path: String) throws(ArchiveError) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .storage("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw .storage("fsync \(path): \(String(cString: strerror(errno)))") }
     }
 
     /// A unique Maildir name: `<seconds>.M<µs>P<pid>Q<counter>R<random>.<host>`.

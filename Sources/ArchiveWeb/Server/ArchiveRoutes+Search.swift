@@ -60,15 +60,25 @@ extension ArchiveRoutes {
             let limit = settings.exportLimit
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-export-\(UUID().uuidString)")
             let file = directory.appendingPathComponent("export.\(format.rawValue)")
-            let (bytes, count) = try await blocking { [store] () throws -> ([UInt8], Int) in
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                defer { try? FileManager.default.removeItem(at: directory) }
-                let messages = try store.index.search(query, scope: scope, order: .oldest, limit: limit, offset: 0).hits.map(\.message)
-                try store.export(messages, format: format, to: file)
-                return ([UInt8](try Data(contentsOf: file)), messages.count)
+            // Written to a temporary file (0600) and streamed from there: an export never sits in
+            // the gateway's memory. More messages than the limit is refused, never cut short.
+            let count = try await blocking { [store] () throws -> Int in
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                let messages = try store.index.messages(matching: query, scope: scope, limit: limit + 1)
+                guard messages.count <= limit else {
+                    try? FileManager.default.removeItem(at: directory)
+                    throw ArchiveError.query("the search matches more than \(limit) messages: narrow it, or export with `sekisho archive export`")
+                }
+                do {
+                    try store.export(messages, format: format, to: file)
+                } catch {
+                    try? FileManager.default.removeItem(at: directory)
+                    throw error
+                }
+                return messages.count
             }
             try await audit.record(account: visit.session.account.name, action: .export, detail: "\(format.rawValue) \(count) messages: \(text)", client: visit.client)
-            return Self.download(bytes, name: "archive-export.\(format.rawValue)")
+            return Self.download(file: file, removing: directory, name: "archive-export.\(format.rawValue)")
         } catch {
             logger.error("archive export failed", metadata: ["error": "\(error)"])
             return errorPage(.badRequest, language: visit.language, session: visit.session, path: visit.path, detail: "\(error)")
@@ -93,6 +103,25 @@ extension ArchiveRoutes {
 
     /// A download: always `application/octet-stream` as an attachment, with the name in
     /// RFC 6266/8187 form, so nothing from a mail is ever rendered by the browser.
+    /// Streams `file` in 256 KiB pieces, then removes `directory`.
+    static func download(file: URL, removing directory: URL, name: String) -> Response {
+        let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+        let body = ResponseBody(contentLength: size) { writer in
+            defer { try? FileManager.default.removeItem(at: directory) }
+            guard let handle = FileHandle(forReadingAtPath: file.path) else { throw ArchiveError.notFound(file.path) }
+            defer { try? handle.close() }
+            while let piece = try handle.read(upToCount: 256 * 1024), !piece.isEmpty {
+                try await writer.write(ByteBuffer(bytes: piece))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/octet-stream", .contentDisposition: ContentDisposition.attachment(fileName: name), .contentLength: String(size)],
+            body: body
+        )
+    }
+
     static func download(_ bytes: [UInt8], name: String) -> Response {
         Response(
             status: .ok,

@@ -1,6 +1,6 @@
 /// The `archive` action's parameters in a rule (over `filters.archive`):
 ///
-/// - `retention`: delete the copy after this long (`3650d`, `90d`); absent keeps
+/// - `retention`: delete the copy after this long (`90d`, `12w`, `10y`); absent keeps
 ///   `archive.retention` (or keeps it for ever).
 /// - `delivered`: also keep the message as delivered, after Sekisho's changes (`yes`/`no`).
 public struct ArchiveActionSettings: Sendable, Equatable {
@@ -9,10 +9,9 @@ public struct ArchiveActionSettings: Sendable, Equatable {
 
     public init(_ parameters: [String: String], filter: String = "archive") throws(FilterError) {
         var reader = ParameterReader(parameters, filter: filter)
-        if let retention = try reader.duration("retention") {
-            let days = Int(retention.components.seconds / 86_400)
-            guard days >= 1, retention.components.seconds % 86_400 == 0 else {
-                throw FilterError(filter: filter, reason: "retention is in whole days (90d, 3650d)")
+        if let text = reader.string("retention") {
+            guard let days = RetentionText.days(text) else {
+                throw FilterError(filter: filter, reason: "retention is whole days, weeks or years (90d, 12w, 10y), not \(text)")
             }
             retentionDays = days
         } else {

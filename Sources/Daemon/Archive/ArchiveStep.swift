@@ -13,32 +13,33 @@ struct ArchiveStep: Sendable {
     let store: ArchiveStore
     let indexer: ArchiveIndexer
     let policy: ArchivePolicy
-    let defaultRetentionDays: Int?
 
-    /// The archive actions the rules chose, with their recipients.
-    struct Decision: Sendable {
-        var recipients: [String]
-        var settings: ArchiveActionSettings
+    /// What the rules chose for the message as a whole.
+    struct Decision: Sendable, Equatable {
+        /// Days to keep (`nil`: for ever).
+        var retentionDays: Int?
+        /// Also keep the delivered messages.
+        var delivered: Bool
     }
 
-    /// The message-level decision from the per-recipient decisions, or `nil` when no rule archives.
-    static func decision(_ decisions: [RecipientDecision], parameters: (RuleAction) -> [String: String]) -> Decision? {
-        var recipients = [String]()
-        var retention: Int?
-        var unlimited = false
+    /// The message-level decision from the per-recipient decisions, or `nil` when no rule
+    /// archives. Each recipient's retention is its rule's (over `filters.archive`), else
+    /// `archive.retention`, else for ever; the message keeps the longest — a copy that any
+    /// recipient's rule wants kept for ever is kept for ever.
+    static func decision(_ decisions: [RecipientDecision], defaultRetentionDays: Int?, parameters: (RuleAction) -> [String: String]) -> Decision? {
+        var chosen = false
+        var retention: Int? = 0
         var delivered = false
         for decision in decisions {
             guard let action = decision.actions.first(where: { $0.filter == ArchiveStep.filterName }) else { continue }
-            recipients.append(decision.recipient)
-            guard let settings = try? ArchiveActionSettings(parameters(action)) else { continue }
-            delivered = delivered || settings.delivered
-            // The longest retention of the rules that chose it wins; any rule without one keeps it.
-            if let days = settings.retentionDays { retention = max(retention ?? 0, days) } else { unlimited = true }
+            chosen = true
+            // Parameters were validated at load; an unreadable one keeps the copy for ever.
+            let settings = try? ArchiveActionSettings(parameters(action))
+            delivered = delivered || (settings?.delivered ?? false)
+            let days = settings.map { $0.retentionDays ?? defaultRetentionDays } ?? nil
+            if let days, let current = retention { retention = max(current, days) } else { retention = nil }
         }
-        guard !recipients.isEmpty, var settings = try? ArchiveActionSettings([:]) else { return nil }
-        settings.retentionDays = unlimited ? nil : retention
-        settings.delivered = delivered
-        return Decision(recipients: recipients, settings: settings)
+        return chosen ? Decision(retentionDays: retention, delivered: delivered) : nil
     }
 
     static let filterName = "archive"
@@ -55,10 +56,9 @@ struct ArchiveStep: Sendable {
             logger.info("archive skipped by policy", metadata: ["kind": "\(kind.rawValue)"])
             return nil
         }
-        let retention = decision.settings.retentionDays ?? defaultRetentionDays
         let envelope = ArchiveEnvelope(
             sender: sender, recipients: recipients, clientAddress: facts.clientAddress, queueID: queueID, receivedAt: Date(),
-            direction: direction, kind: kind, retentionDays: retention
+            direction: direction, kind: kind, retentionDays: decision.retentionDays
         )
         let copy = try store.write(envelope: envelope, savedFor: addresses) { emit in try message.write(to: emit) }
         indexer.submit(copy)

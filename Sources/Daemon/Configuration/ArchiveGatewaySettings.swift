@@ -12,12 +12,16 @@ public enum ArchiveSavePolicy: String, Sendable, CaseIterable {
     case recipient
 }
 
-/// The `archive:` section.
+/// The `archive:` section. Read at start: a change needs a restart (SIGHUP keeps the running
+/// section and says so).
 public struct ArchiveGatewaySettings: Sendable {
-    /// The Maildir++ root.
+    /// The Maildir++ root, as written: relative paths are under the state directory
+    /// (``resolved(stateDirectory:)``, done when the gateway starts).
     public var directory: String
     /// The SQLite index; default `<directory>/sekisho/index.sqlite`.
     public var database: String?
+    /// The section as written (YAML), to tell a changed section on reload.
+    public var fingerprint = ""
     /// Folder pattern (`.%y.%m.%d`, `.%D.%M`, …; `""` = the root).
     public var folder = ".%y.%m.%d"
     public var compress = false
@@ -44,6 +48,15 @@ public struct ArchiveGatewaySettings: Sendable {
 
     /// The database path.
     public var databasePath: String { database ?? "\(directory)/sekisho/index.sqlite" }
+
+    /// The settings with relative paths taken under `stateDirectory`.
+    public func resolved(stateDirectory: String) -> ArchiveGatewaySettings {
+        func path(_ value: String) -> String { value.hasPrefix("/") ? value : "\(stateDirectory)/\(value)" }
+        var settings = self
+        settings.directory = path(directory)
+        settings.database = database.map(path)
+        return settings
+    }
 
     /// The compiled skip patterns (validated at load).
     public var skipExpressions: [NSRegularExpression] {

@@ -151,7 +151,7 @@ public enum ConfigurationLoader {
         }
 
         if let node = top["archive"] {
-            configuration.archive = try archiveSettings(node, baseDirectory: baseDirectory, stateDirectory: configuration.stateDirectory, tableReference: tableReference)
+            configuration.archive = try archiveSettings(node, baseDirectory: baseDirectory, tableReference: tableReference)
         }
 
         if let node = top["rules"] {
@@ -332,14 +332,14 @@ public enum ConfigurationLoader {
     }
 
     private static func archiveSettings(
-        _ node: ConfigNode, baseDirectory: String, stateDirectory: String, tableReference: (ConfigNode) throws(ConfigurationError) -> AddressTable<Void>
+        _ node: ConfigNode, baseDirectory: String, tableReference: (ConfigNode) throws(ConfigurationError) -> AddressTable<Void>
     ) throws(ConfigurationError) -> ArchiveGatewaySettings {
         let keys = try node.mapping(allowed: [
             "directory", "database", "folder", "compress", "save_policy", "addresses", "skip_header", "retention", "time_zone", "janitor_interval", "web",
         ])
-        func path(_ value: String) -> String { value.hasPrefix("/") ? value : "\(stateDirectory)/\(value)" }
-        var settings = ArchiveGatewaySettings(directory: path(try keys["directory"]?.string() ?? "archive"))
-        if let database = keys["database"] { settings.database = path(try database.string()) }
+        var settings = ArchiveGatewaySettings(directory: try keys["directory"]?.string() ?? "archive")
+        if let database = keys["database"] { settings.database = try database.string() }
+        settings.fingerprint = (try? Yams.serialize(node: node.node ?? Node(""))) ?? ""
         if let folder = keys["folder"] {
             let value = try folder.string()
             do {
@@ -363,16 +363,19 @@ public enum ConfigurationLoader {
             settings.skipHeaders = patterns
         }
         if let retention = keys["retention"] {
-            let duration = try retention.duration()
-            guard duration.components.seconds >= 86_400, duration.components.seconds % 86_400 == 0 else { throw retention.error("retention is in whole days (90d, 3650d)") }
-            settings.retentionDays = Int(duration.components.seconds / 86_400)
+            let text = try retention.string()
+            guard let days = RetentionText.days(text) else { throw retention.error("retention is whole days, weeks or years (90d, 12w, 10y), not \(text)") }
+            settings.retentionDays = days
         }
         if let zone = keys["time_zone"] {
             let name = try zone.string()
             guard let value = TimeZone(identifier: name) else { throw zone.error("unknown time zone \"\(name)\" (e.g. Asia/Tokyo)") }
             settings.timeZone = value
         }
-        if let interval = keys["janitor_interval"] { settings.janitorInterval = try interval.duration() }
+        if let interval = keys["janitor_interval"] {
+            settings.janitorInterval = try interval.duration()
+            guard settings.janitorInterval >= .seconds(1) else { throw interval.error("at least 1s") }
+        }
         if let web = keys["web"] {
             let webKeys = try web.mapping(allowed: ["listen", "tls_certificate", "tls_key", "session_lifetime"])
             if let listen = webKeys["listen"] {

@@ -4,6 +4,7 @@ import Logging
 import MailMessage
 import Milter
 import NIOCore
+import NIOPosix
 import Outbound
 import Policy
 
@@ -163,7 +164,7 @@ struct PolicyMilter: MilterHandler {
             logger.notice("dry run", metadata: ["rcpt": "\(decision.recipient)", "actions": "\(decision.dryRunActions.map(\.description).joined(separator: " "))"])
         }
         guard let original = simulation.groups.first else { return .continue }
-        let archiveDecision = ArchiveStep.decision(simulation.decisions) { action in
+        let archiveDecision = ArchiveStep.decision(simulation.decisions, defaultRetentionDays: context.configuration.archive?.retentionDays) { action in
             context.configuration.settings(forFilter: ArchiveStep.filterName).parameters.merging(action.parameters) { _, rule in rule }
         }
         var deliveredCopies = [(message: MailMessage, recipients: [String])]()
@@ -189,7 +190,7 @@ struct PolicyMilter: MilterHandler {
                     logger.info("message stopped", metadata: ["filter": "\(filter)", "verdict": "\(verdict)"])
                     return verdict
                 case .deliver(let result):
-                    if archiveDecision?.settings.delivered == true { deliveredCopies.append((result.message, recipientsOfGroup)) }
+                    if archiveDecision?.delivered == true { deliveredCopies.append((result.message, recipientsOfGroup)) }
                     do {
                         let stamp = loopGuard.stamp(messageID: result.message.messageID ?? "", recipients: recipientsOfGroup, now: Int64(Date().timeIntervalSince1970))
                         var bytes = Array("\(LoopGuard.headerName): \(stamp)\r\n".utf8)
@@ -237,8 +238,8 @@ struct PolicyMilter: MilterHandler {
             }
             // The archive copies, durable before the answer: a failure is the archive's failure action.
             if let archiveDecision {
-                if archiveDecision.settings.delivered { deliveredCopies.insert((result.message, original.map(\.recipient)), at: 0) }
-                if let failure = archive(
+                if archiveDecision.delivered { deliveredCopies.insert((result.message, original.map(\.recipient)), at: 0) }
+                if let failure = await archive(
                     received: message, delivered: deliveredCopies, decision: archiveDecision, facts: facts, direction: ArchiveStep.direction(simulation.decisions),
                     queueID: macros.queueID, logger: logger
                 ) {
@@ -292,20 +293,27 @@ struct PolicyMilter: MilterHandler {
     private func archive(
         received: MailMessage, delivered: [(message: MailMessage, recipients: [String])], decision: ArchiveStep.Decision, facts: MessageFacts,
         direction: String, queueID: String?, logger: Logger
-    ) -> MilterVerdict? {
+    ) async -> MilterVerdict? {
         let settings = context.configuration.settings(forFilter: ArchiveStep.filterName)
         guard let step = context.archive else {
             return settings.onError == .accept ? nil : fail(settings.onError, reason: "archive: not configured in this gateway", logger: logger)
         }
+        let (sender, recipients) = (self.sender, self.recipients)
         do {
-            if try step.archive(received, kind: .received, sender: sender, recipients: recipients, decision: decision, facts: facts, queueID: queueID, direction: direction, logger: logger) != nil {
-                context.metrics?.archived(kind: "received")
-            }
-            for copy in delivered {
-                if try step.archive(copy.message, kind: .delivered, sender: sender, recipients: copy.recipients, decision: decision, facts: facts, queueID: queueID, direction: direction, logger: logger) != nil {
-                    context.metrics?.archived(kind: "delivered")
+            // Writing and fsyncing run on NIO's thread pool, not on the tasks serving sessions.
+            let written = try await NIOThreadPool.singleton.runIfActive { () throws -> [String] in
+                var kinds = [String]()
+                if try step.archive(received, kind: .received, sender: sender, recipients: recipients, decision: decision, facts: facts, queueID: queueID, direction: direction, logger: logger) != nil {
+                    kinds.append("received")
                 }
+                for copy in delivered {
+                    if try step.archive(copy.message, kind: .delivered, sender: sender, recipients: copy.recipients, decision: decision, facts: facts, queueID: queueID, direction: direction, logger: logger) != nil {
+                        kinds.append("delivered")
+                    }
+                }
+                return kinds
             }
+            for kind in written { context.metrics?.archived(kind: kind) }
             return nil
         } catch {
             context.metrics?.archived(kind: "failed")

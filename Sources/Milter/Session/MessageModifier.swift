@@ -34,7 +34,10 @@ public final class MessageModifier {
     }
 
     /// Appends a header at the end (`SMFIR_ADDHEADER`). Multi-line values use `\n` (or `\r\n`)
-    /// between lines, each continuation starting with a space or tab.
+    /// between lines, each continuation starting with a space or tab. Under `SMFIP_HDR_LEADSPC`
+    /// (``MilterCapabilities/headerLeadingSpace``) the MTA writes `name:` + value as given, so
+    /// the value brings its own leading space (`" value"`); otherwise the MTA adds one. The
+    /// same holds for ``insertHeader(_:value:at:)`` and ``changeHeader(_:occurrence:value:)``.
     /// - Throws: ``MessageModificationError`` if `SMFIF_ADDHDRS` was not negotiated or the name or
     ///   value is invalid.
     public func addHeader(_ name: String, value: String) throws(MessageModificationError) {
