@@ -1,5 +1,6 @@
 import Archive
 import Foundation
+import TestSupport
 
 /// A fresh archive in a temporary directory.
 struct ArchiveFixture {
@@ -22,6 +23,18 @@ struct ArchiveFixture {
         retentionDays: Int? = nil
     ) -> ArchiveEnvelope {
         ArchiveEnvelope(sender: sender, recipients: recipients, clientAddress: "192.0.2.7", queueID: "4Q1abc", receivedAt: date, direction: "outbound", retentionDays: retentionDays)
+    }
+
+    /// ``ArchiveStore/save(_:envelope:)`` off the cooperative pool (it fsyncs).
+    func save(_ bytes: [UInt8], envelope: ArchiveEnvelope) async throws -> ArchivedMessage {
+        let store = store
+        return try await offPool { try store.save(bytes, envelope: envelope) }
+    }
+
+    /// ``ArchiveStore/write(_:envelope:savedFor:)`` off the cooperative pool.
+    func write(_ bytes: [UInt8], envelope: ArchiveEnvelope, savedFor: [String]? = nil) async throws -> StoredCopy {
+        let store = store
+        return try await offPool { try store.write(bytes, envelope: envelope, savedFor: savedFor) }
     }
 
     func remove() {

@@ -5,18 +5,18 @@ import Testing
 import TestSupport
 
 @Suite struct ArchiveRetentionTests {
-    @Test func retentionDeletesUnlessHeld() throws {
+    @Test func retentionDeletesUnlessHeld() async throws {
         let fixture = try ArchiveFixture(folderPattern: ".%M")
         defer { fixture.remove() }
         let start = Date(timeIntervalSince1970: 1_780_000_000)
-        let kept = try fixture.store.save(try Corpus.bytes("p01"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 30))
-        let heldOne = try fixture.store.save(try Corpus.bytes("p02"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 30))
-        let bySearch = try fixture.store.save(try Corpus.bytes("p03"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 30))
-        let forever = try fixture.store.save(try Corpus.bytes("p04"), envelope: ArchiveFixture.envelope(at: start, retentionDays: nil))
+        let kept = try await fixture.save(try Corpus.bytes("p01"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 30))
+        let heldOne = try await fixture.save(try Corpus.bytes("p02"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 30))
+        let bySearch = try await fixture.save(try Corpus.bytes("p03"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 30))
+        let forever = try await fixture.save(try Corpus.bytes("p04"), envelope: ArchiveFixture.envelope(at: start, retentionDays: nil))
         try fixture.store.index.holdMessage(id: heldOne.id, reason: "case 12", by: "admin")
         try fixture.store.index.holdSearch("予算会議", reason: "case 13", by: "admin")
         // A message archived after the search hold and matching it is held too.
-        let later = try fixture.store.save(try Corpus.bytes("p03"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 1))
+        let later = try await fixture.save(try Corpus.bytes("p03"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 1))
         #expect(try fixture.store.index.message(id: heldOne.id, scope: .everything)?.held == true)
 
         #expect(try fixture.store.purgeExpired(now: start.addingTimeInterval(10 * 86_400)) == 0)
@@ -40,7 +40,7 @@ import TestSupport
         let fixture = try ArchiveFixture()
         defer { fixture.remove() }
         var saved = [ArchivedMessage]()
-        for id in ["p01", "p03", "p10"] { saved.append(try fixture.store.save(try Corpus.bytes(id), envelope: ArchiveFixture.envelope())) }
+        for id in ["p01", "p03", "p10"] { saved.append(try await fixture.save(try Corpus.bytes(id), envelope: ArchiveFixture.envelope())) }
         let mbox = fixture.root.appendingPathComponent("export.mbox")
         try fixture.store.export(saved, format: .mbox, to: mbox)
         // Python's mailbox module reads it back: same count, same bodies (LF).
@@ -92,12 +92,12 @@ enum ArchiveFixtureMbox {
         #expect(try fixture.store.index.count() == 600)
     }
 
-    @Test func holdsSurviveAReindex() throws {
+    @Test func holdsSurviveAReindex() async throws {
         let fixture = try ArchiveFixture()
         defer { fixture.remove() }
         let start = Date(timeIntervalSince1970: 1_780_000_000)
-        let message = try fixture.store.save(try Corpus.bytes("p01"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 1))
-        _ = try fixture.store.save(try Corpus.bytes("p02"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 1))
+        let message = try await fixture.save(try Corpus.bytes("p01"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 1))
+        _ = try await fixture.save(try Corpus.bytes("p02"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 1))
         try fixture.store.index.holdMessage(id: message.id, reason: "case", by: "admin")
         try fixture.store.rebuildIndex()
         let again = try #require(try fixture.store.index.message(key: message.key))
@@ -106,22 +106,22 @@ enum ArchiveFixtureMbox {
         #expect(try fixture.store.index.message(key: message.key) != nil)
     }
 
-    @Test func aHeldSearchThatNoLongerParsesStopsDeletion() throws {
+    @Test func aHeldSearchThatNoLongerParsesStopsDeletion() async throws {
         let fixture = try ArchiveFixture()
         defer { fixture.remove() }
         let start = Date(timeIntervalSince1970: 1_780_000_000)
-        _ = try fixture.store.save(try Corpus.bytes("p01"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 1))
+        _ = try await fixture.save(try Corpus.bytes("p01"), envelope: ArchiveFixture.envelope(at: start, retentionDays: 1))
         try fixture.store.index.holdSearch("subject:x", reason: "case", by: "admin")
-        try fixture.store.index.database.pool.write { db in try db.execute(sql: "UPDATE hold SET query = 'after:someday'") }
+        try await fixture.store.index.database.pool.write { db in try db.execute(sql: "UPDATE hold SET query = 'after:someday'") }
         #expect(throws: ArchiveError.self) { try fixture.store.purgeExpired(now: start.addingTimeInterval(3 * 86_400)) }
         #expect(try fixture.store.index.count() == 1)
     }
 
-    @Test func negatedFieldsKeepCopiesWithoutTheFieldAndDaysAreReal() throws {
+    @Test func negatedFieldsKeepCopiesWithoutTheFieldAndDaysAreReal() async throws {
         let fixture = try ArchiveFixture()
         defer { fixture.remove() }
         try fixture.store.index.add([Self.document("a", at: Date(timeIntervalSince1970: 1_780_000_000), retentionDays: nil)])
-        try fixture.store.index.database.pool.write { db in try db.execute(sql: "UPDATE message SET queue_id = NULL, message_id = NULL") }
+        try await fixture.store.index.database.pool.write { db in try db.execute(sql: "UPDATE message SET queue_id = NULL, message_id = NULL") }
         #expect(try fixture.store.index.search(try ArchiveQuery.parse("-queue:ABC -id:xyz"), scope: .everything).total == 1)
         #expect(throws: ArchiveError.self) { try ArchiveQuery.parse("on:2026-02-31") }
     }

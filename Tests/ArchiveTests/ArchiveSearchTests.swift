@@ -6,19 +6,23 @@ import TestSupport
 /// The whole stored corpus in one archive: every `body_text_contains` word of the manifest finds
 /// its message (Japanese included), attachment names are found, scopes hold.
 @Suite struct ArchiveSearchTests {
-    static func corpusArchive() throws -> (ArchiveFixture, [String: ArchivedMessage]) {
+    static func corpusArchive() async throws -> (ArchiveFixture, [String: ArchivedMessage]) {
         let fixture = try ArchiveFixture()
-        var byID = [String: ArchivedMessage]()
-        for (offset, id) in Corpus.storedIDs.enumerated() {
-            let domain = offset % 2 == 0 ? "example.co.jp" : "example.org"
-            let envelope = ArchiveFixture.envelope(sender: "sender\(offset)@\(domain)", at: Date(timeIntervalSince1970: 1_780_000_000 + Double(offset) * 86_400))
-            byID[id] = try fixture.store.save(try Corpus.bytes(id), envelope: envelope)
+        let store = fixture.store
+        let byID = try await offPool { () throws -> [String: ArchivedMessage] in
+            var byID = [String: ArchivedMessage]()
+            for (offset, id) in Corpus.storedIDs.enumerated() {
+                let domain = offset % 2 == 0 ? "example.co.jp" : "example.org"
+                let envelope = ArchiveFixture.envelope(sender: "sender\(offset)@\(domain)", at: Date(timeIntervalSince1970: 1_780_000_000 + Double(offset) * 86_400))
+                byID[id] = try store.save(try Corpus.bytes(id), envelope: envelope)
+            }
+            return byID
         }
         return (fixture, byID)
     }
 
-    @Test func everyManifestWordFindsItsMessage() throws {
-        let (fixture, byID) = try Self.corpusArchive()
+    @Test func everyManifestWordFindsItsMessage() async throws {
+        let (fixture, byID) = try await Self.corpusArchive()
         defer { fixture.remove() }
         var checked = 0
         for entry in Corpus.manifest {
@@ -33,8 +37,8 @@ import TestSupport
         #expect(checked > 40)
     }
 
-    @Test func attachmentNamesAreFound() throws {
-        let (fixture, byID) = try Self.corpusArchive()
+    @Test func attachmentNamesAreFound() async throws {
+        let (fixture, byID) = try await Self.corpusArchive()
         defer { fixture.remove() }
         var checked = 0
         for entry in Corpus.manifest {
@@ -49,13 +53,13 @@ import TestSupport
         #expect(checked > 10)
     }
 
-    @Test func japaneseInsideASentenceShortWordsAndSnippets() throws {
+    @Test func japaneseInsideASentenceShortWordsAndSnippets() async throws {
         let fixture = try ArchiveFixture()
         defer { fixture.remove() }
         let mail = "From: a@example.co.jp\r\nTo: b@example.co.jp\r\nSubject: =?UTF-8?B?5LuK5pyI44Gu6KuL5rGC5pu4?=\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n先月分の請求書を送付いたしますのでご確認ください。\r\n"
         let other = "From: c@example.com\r\nTo: d@example.com\r\nSubject: lunch\r\n\r\nSee you at noon.\r\n"
-        let saved = try fixture.store.save(Array(mail.utf8), envelope: ArchiveFixture.envelope())
-        _ = try fixture.store.save(Array(other.utf8), envelope: ArchiveFixture.envelope(sender: "c@example.com"))
+        let saved = try await fixture.save(Array(mail.utf8), envelope: ArchiveFixture.envelope())
+        _ = try await fixture.save(Array(other.utf8), envelope: ArchiveFixture.envelope(sender: "c@example.com"))
         let result = try fixture.store.index.search(try ArchiveQuery.parse("請求書"), scope: .everything)
         #expect(result.total == 1 && result.hits.first?.message.id == saved.id)
         #expect(result.hits.first?.snippet.contains("\(ArchiveSnippet.open)請求書\(ArchiveSnippet.close)") == true)
@@ -67,8 +71,8 @@ import TestSupport
         #expect(try fixture.store.index.search(try ArchiveQuery.parse("NOON"), scope: .everything).total == 1)
     }
 
-    @Test func fieldsDatesAndFlags() throws {
-        let (fixture, byID) = try Self.corpusArchive()
+    @Test func fieldsDatesAndFlags() async throws {
+        let (fixture, byID) = try await Self.corpusArchive()
         defer { fixture.remove() }
         let all = try fixture.store.index.search(ArchiveQuery(clauses: []), scope: .everything, order: .oldest, limit: 1000)
         #expect(all.total == byID.count)
@@ -84,8 +88,8 @@ import TestSupport
         #expect(page.hits.count == 10 && page.total == byID.count)
     }
 
-    @Test func scopesLimitWhatAnAuditorSees() throws {
-        let (fixture, byID) = try Self.corpusArchive()
+    @Test func scopesLimitWhatAnAuditorSees() async throws {
+        let (fixture, byID) = try await Self.corpusArchive()
         defer { fixture.remove() }
         let scope = ArchiveScope(domains: ["example.co.jp"])
         let seen = try fixture.store.index.search(ArchiveQuery(clauses: []), scope: scope, limit: 1000)
@@ -103,15 +107,15 @@ import TestSupport
 /// Attachment text: PDF through pdftotext, Word through docx2txt (scripts/test installs both;
 /// under CI their absence fails).
 @Suite struct AttachmentTextTests {
-    @Test func pdfAndDocxTextIsSearchable() throws {
+    @Test func pdfAndDocxTextIsSearchable() async throws {
         for tool in ["/usr/bin/pdftotext", "/usr/bin/docx2txt"] where !FileManager.default.isExecutableFile(atPath: tool) {
             if TestEnvironment.isCI { Issue.record("\(tool) is missing (scripts/test installs it)") }
             return
         }
         let fixture = try ArchiveFixture()
         defer { fixture.remove() }
-        let pdf = try fixture.store.save(try Corpus.bytes("p11"), envelope: ArchiveFixture.envelope())
-        let docx = try fixture.store.save(try Corpus.bytes("p13"), envelope: ArchiveFixture.envelope())
+        let pdf = try await fixture.save(try Corpus.bytes("p11"), envelope: ArchiveFixture.envelope())
+        let docx = try await fixture.save(try Corpus.bytes("p13"), envelope: ArchiveFixture.envelope())
         // "Seikyusho" is only inside 請求書_2024年3月分.pdf; 「出席者」 only inside 議事録_定例会議.docx.
         let inPDF = try fixture.store.index.search(try ArchiveQuery.parse("attachment:Seikyusho"), scope: .everything)
         #expect(inPDF.hits.map(\.message.id) == [pdf.id])

@@ -4,11 +4,11 @@ import Testing
 import TestSupport
 
 @Suite struct ArchiveStoreTests {
-    @Test func storesByteIdenticalWithEnvelopeInDatedFolder() throws {
+    @Test func storesByteIdenticalWithEnvelopeInDatedFolder() async throws {
         let fixture = try ArchiveFixture()
         defer { fixture.remove() }
         let bytes = try Corpus.bytes("p03")
-        let message = try fixture.store.save(bytes, envelope: ArchiveFixture.envelope())
+        let message = try await fixture.save(bytes, envelope: ArchiveFixture.envelope())
         // 1_780_000_000 is 2026-05-29 05:26 in Tokyo.
         #expect(message.path.hasPrefix(".2026.05.29/new/"))
         #expect(message.path.hasSuffix(",S=\(bytes.count)"))
@@ -23,11 +23,11 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.root.appendingPathComponent(".2026.05.29/tmp").path).isEmpty)
     }
 
-    @Test func hardLinksOneFilePerAddressFolder() throws {
+    @Test func hardLinksOneFilePerAddressFolder() async throws {
         let fixture = try ArchiveFixture(folderPattern: ".%D.%M")
         defer { fixture.remove() }
         let bytes = try Corpus.bytes("p01")
-        let copy = try fixture.store.write(bytes, envelope: ArchiveFixture.envelope(recipients: ["a@example.net", "b.c@example.org"]), savedFor: ["a@example.net", "b.c@example.org"])
+        let copy = try await fixture.write(bytes, envelope: ArchiveFixture.envelope(recipients: ["a@example.net", "b.c@example.org"]), savedFor: ["a@example.net", "b.c@example.org"])
         #expect(copy.envelope.folders == [".example,net.a@example,net", ".example,org.b,c@example,org"])
         var inodes = Set<UInt64>()
         for path in copy.paths {
@@ -41,7 +41,7 @@ import TestSupport
         let fixture = try ArchiveFixture(compress: true)
         defer { fixture.remove() }
         let bytes = try Corpus.bytes("p10")
-        let message = try fixture.store.save(bytes, envelope: ArchiveFixture.envelope())
+        let message = try await fixture.save(bytes, envelope: ArchiveFixture.envelope())
         let raw = try [UInt8](Data(contentsOf: fixture.root.appendingPathComponent(message.path)))
         #expect(raw.prefix(2) == [0x1F, 0x8B])
         #expect(raw.count < bytes.count)
@@ -52,11 +52,11 @@ import TestSupport
         #expect(result.output.hasPrefix(message.sha256))
     }
 
-    @Test func aTruncatedOrDamagedGzipFileIsReportedNotReadShort() throws {
+    @Test func aTruncatedOrDamagedGzipFileIsReportedNotReadShort() async throws {
         let fixture = try ArchiveFixture(compress: true)
         defer { fixture.remove() }
         let bytes = (0..<3000).flatMap { Array("line \($0) of a long message with some text\r\n".utf8) }
-        let message = try fixture.store.save(Array("Subject: big\r\n\r\n".utf8) + bytes, envelope: ArchiveFixture.envelope())
+        let message = try await fixture.save(Array("Subject: big\r\n\r\n".utf8) + bytes, envelope: ArchiveFixture.envelope())
         let url = fixture.root.appendingPathComponent(message.path)
         let stored = try Data(contentsOf: url)
         try stored.prefix(stored.count / 2).write(to: url)
@@ -67,20 +67,20 @@ import TestSupport
         #expect(throws: ArchiveError.self) { try fixture.store.bytes(of: message) }
     }
 
-    @Test func aFileMovedToCurByAnIMAPServerIsStillFound() throws {
+    @Test func aFileMovedToCurByAnIMAPServerIsStillFound() async throws {
         let fixture = try ArchiveFixture()
         defer { fixture.remove() }
-        let message = try fixture.store.save(try Corpus.bytes("p01"), envelope: ArchiveFixture.envelope())
+        let message = try await fixture.save(try Corpus.bytes("p01"), envelope: ArchiveFixture.envelope())
         let old = fixture.root.appendingPathComponent(message.path)
         let moved = old.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("cur/\(old.lastPathComponent):2,S")
         try FileManager.default.moveItem(at: old, to: moved)
         #expect(try fixture.store.bytes(of: message) == (try Corpus.bytes("p01")))
     }
 
-    @Test func tamperingIsDetected() throws {
+    @Test func tamperingIsDetected() async throws {
         let fixture = try ArchiveFixture()
         defer { fixture.remove() }
-        let message = try fixture.store.save(try Corpus.bytes("p01"), envelope: ArchiveFixture.envelope())
+        let message = try await fixture.save(try Corpus.bytes("p01"), envelope: ArchiveFixture.envelope())
         let url = fixture.root.appendingPathComponent(message.path)
         var bytes = try [UInt8](Data(contentsOf: url))
         bytes[bytes.count - 3] ^= 0x20
@@ -88,10 +88,10 @@ import TestSupport
         #expect(throws: ArchiveError.self) { try fixture.store.bytes(of: message) }
     }
 
-    @Test func catchUpIndexesCopiesWrittenButNotIndexed() throws {
+    @Test func catchUpIndexesCopiesWrittenButNotIndexed() async throws {
         let fixture = try ArchiveFixture()
         defer { fixture.remove() }
-        for id in ["p01", "p02", "p03"] { _ = try fixture.store.write(try Corpus.bytes(id), envelope: ArchiveFixture.envelope()) }
+        for id in ["p01", "p02", "p03"] { _ = try await fixture.write(try Corpus.bytes(id), envelope: ArchiveFixture.envelope()) }
         #expect(try fixture.store.index.count() == 0)
         #expect(try fixture.store.catchUp() == 3)
         #expect(try fixture.store.catchUp() == 0)

@@ -30,9 +30,9 @@ struct ArchiveWebRig {
             let entry = Corpus.entry(id)
             let from = (entry["from"] as? [[String: Any]])?.first?["address"] as? String ?? ""
             let to = (entry["to"] as? [[String: Any]] ?? []).compactMap { $0["address"] as? String }
-            messages[id] = try fixture.store.save(try Corpus.bytes(id), envelope: ArchiveFixture.envelope(sender: from, recipients: to))
+            messages[id] = try await fixture.save(try Corpus.bytes(id), envelope: ArchiveFixture.envelope(sender: from, recipients: to))
         }
-        let hostile = try fixture.store.save(
+        let hostile = try await fixture.save(
             Array(hostileMail(beaconPort: beaconPort).utf8),
             envelope: ArchiveFixture.envelope(sender: "attacker@evil.example", recipients: ["taro.yamada@example.co.jp"]))
         let settings = ArchiveWebSettings(listen: listen, pageSize: 3, defaultLanguage: .ja, timeZone: TimeZone(identifier: "Asia/Tokyo")!)
