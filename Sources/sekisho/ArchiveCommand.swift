@@ -123,14 +123,16 @@ struct ArchiveSearchCommand: AsyncParsableCommand {
                     "path": hit.message.path, "snippet": ArchiveSnippet.render(hit.snippet, open: "[", close: "]"), "held": hit.message.held,
                 ]
             }
-            let data = try JSONSerialization.data(withJSONObject: ["total": result.total, "hits": rows], options: [.sortedKeys, .withoutEscapingSlashes])
+            let data = try JSONSerialization.data(
+                withJSONObject: ["total": result.total, "total_is_lower_bound": result.totalIsLowerBound, "hits": rows], options: [.sortedKeys, .withoutEscapingSlashes]
+            )
             print(String(decoding: data, as: UTF8.self))
             return
         }
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm"
         formatter.timeZone = store.settings.timeZone
-        print("\(result.total) message\(result.total == 1 ? "" : "s")")
+        print("\(result.totalText) message\(result.total == 1 && !result.totalIsLowerBound ? "" : "s")")
         for hit in result.hits {
             let message = hit.message
             let clip = message.attachmentNames.isEmpty ? "" : " 📎\(message.attachmentNames.count)"

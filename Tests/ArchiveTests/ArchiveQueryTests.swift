@@ -1,4 +1,4 @@
-import Archive
+@testable import Archive
 import Testing
 
 @Suite struct ArchiveQueryTests {
@@ -32,5 +32,13 @@ import Testing
                 #expect(error.description.contains(words), "\(text): \(error)")
             }
         }
+    }
+}
+
+@Suite struct CJKBigramTests {
+    @Test func bigramsOfCJKRunsOnly() {
+        #expect(CJKBigrams.text("定例会議 meeting 請求書を") == "定例 例会 会議 請求 求書 書を ")
+        #expect(CJKBigrams.text("ｶﾀｶﾅ abc") == "ｶﾀ ﾀｶ ｶﾅ ")
+        #expect(CJKBigrams.text("a会b") == "")
     }
 }

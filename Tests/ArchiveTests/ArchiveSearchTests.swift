@@ -64,8 +64,13 @@ import TestSupport
         #expect(result.total == 1 && result.hits.first?.message.id == saved.id)
         #expect(result.hits.first?.snippet.contains("\(ArchiveSnippet.open)請求書\(ArchiveSnippet.close)") == true)
         #expect(saved.subject == "今月の請求書")
-        // Two characters: below the trigram length, found by a scan.
+        // Two characters: below the trigram length, found through the bigram table; one by a scan.
         #expect(try fixture.store.index.search(try ArchiveQuery.parse("請求"), scope: .everything).total == 1)
+        #expect(try fixture.store.index.search(try ArchiveQuery.parse("subject:請求"), scope: .everything).total == 1)
+        #expect(try fixture.store.index.search(try ArchiveQuery.parse("body:今月"), scope: .everything).total == 0)
+        #expect(try fixture.store.index.search(try ArchiveQuery.parse("-請求"), scope: .everything).total == 1)
+        #expect(try fixture.store.index.search(try ArchiveQuery.parse("求"), scope: .everything).total == 1)
+        #expect(try fixture.store.index.search(try ArchiveQuery.parse("no"), scope: .everything).total == 1)
         #expect(try fixture.store.index.search(try ArchiveQuery.parse("subject:請求書 -lunch"), scope: .everything).total == 1)
         #expect(try fixture.store.index.search(try ArchiveQuery.parse("noon OR 請求書"), scope: .everything).total == 2)
         #expect(try fixture.store.index.search(try ArchiveQuery.parse("NOON"), scope: .everything).total == 1)

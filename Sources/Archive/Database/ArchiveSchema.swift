@@ -5,6 +5,8 @@ import GRDB
 /// tokenizer: Japanese, which has no spaces, is found anywhere inside a sentence), and legal
 /// holds (`hold`; the messages a hold covers in `hold_message`; a held search is also re-run
 /// before anything is deleted, so messages archived after the hold are covered too).
+/// `message_bigram` (contentless) holds the two-character pieces of the CJK text
+/// (``CJKBigrams``), so two-character Japanese words are found through an index too.
 /// Times are Unix seconds.
 enum ArchiveSchema {
     static func register(in migrator: inout DatabaseMigrator) {
@@ -47,6 +49,10 @@ enum ArchiveSchema {
                 CREATE VIRTUAL TABLE message_text USING fts5(
                     subject, sender, recipients, cc, body, attachments,
                     tokenize = 'trigram'
+                );
+                CREATE VIRTUAL TABLE message_bigram USING fts5(
+                    subject, sender, recipients, cc, body, attachments,
+                    content = '', tokenize = 'unicode61'
                 );
                 CREATE TABLE hold (
                     id INTEGER PRIMARY KEY,

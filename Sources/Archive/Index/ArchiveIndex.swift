@@ -49,12 +49,17 @@ public final class ArchiveIndex: Sendable {
                     let domain = address.lastIndex(of: "@").map { String(address[address.index(after: $0)...]) } ?? ""
                     try db.execute(sql: "INSERT INTO message_address (message_id, address, domain) VALUES (?, ?, ?)", arguments: [id, address, domain])
                 }
+                let columns = [
+                    document.subject, document.from + " " + envelope.sender, document.to + " " + envelope.recipients.joined(separator: " "),
+                    document.cc, document.body, (document.attachmentNames + [document.attachmentText]).joined(separator: "\n"),
+                ]
                 try db.execute(
                     sql: "INSERT INTO message_text (rowid, subject, sender, recipients, cc, body, attachments) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [
-                        id, document.subject, document.from + " " + envelope.sender, document.to + " " + envelope.recipients.joined(separator: " "),
-                        document.cc, document.body, (document.attachmentNames + [document.attachmentText]).joined(separator: "\n"),
-                    ]
+                    arguments: StatementArguments([id as any DatabaseValueConvertible] + columns.map { $0 as any DatabaseValueConvertible })
+                )
+                try db.execute(
+                    sql: "INSERT INTO message_bigram (rowid, subject, sender, recipients, cc, body, attachments) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: StatementArguments([id as any DatabaseValueConvertible] + columns.map { CJKBigrams.text($0) as any DatabaseValueConvertible })
                 )
                 added += 1
             }
@@ -72,20 +77,27 @@ public final class ArchiveIndex: Sendable {
         try database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM message") ?? 0 }
     }
 
-    /// Searches; results within `scope` only.
-    public func search(_ query: ArchiveQuery, scope: ArchiveScope, order: ArchiveSortOrder = .relevance, limit: Int = 50, offset: Int = 0) throws -> ArchiveSearchResult {
+    /// Searches; results within `scope` only. The total is counted up to `countLimit` (a word
+    /// in every other mail of a million costs a count of every match otherwise).
+    public func search(
+        _ query: ArchiveQuery, scope: ArchiveScope, order: ArchiveSortOrder = .relevance, limit: Int = 50, offset: Int = 0, countLimit: Int = 10_000
+    ) throws -> ArchiveSearchResult {
         let statement = SearchStatement(query: query, scope: scope, timeZone: timeZone)
         let snippet = statement.hasMatch
             ? "snippet(message_text, -1, '\(ArchiveSnippet.open)', '\(ArchiveSnippet.close)', '…', 24)"
             : "substr(message_text.body, 1, 160)"
         let ordering: String
         switch order {
-        case .relevance where statement.hasMatch: ordering = "bm25(message_text, 10.0, 4.0, 4.0, 2.0, 1.0, 3.0), m.received_at DESC"
-        case .oldest: ordering = "m.received_at ASC, m.id ASC"
-        default: ordering = "m.received_at DESC, m.id DESC"
+        case .relevance where statement.hasMatch: ordering = "bm25(message_text, 10.0, 4.0, 4.0, 2.0, 1.0, 3.0), message_text.rowid DESC"
+        // The index's rowid is the archive order: FTS5 walks it backwards without sorting.
+        case .oldest: ordering = "message_text.rowid ASC"
+        default: ordering = "message_text.rowid DESC"
         }
         return try database.pool.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) " + statement.fromWhere, arguments: statement.arguments) ?? 0
+            var countArguments = statement.arguments
+            countArguments += [countLimit + 1]
+            let counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 " + statement.fromWhere + " LIMIT ?)", arguments: countArguments) ?? 0
+            let total = min(counted, countLimit)
             var arguments = statement.arguments
             arguments += [max(0, min(limit, 1000)), max(0, offset)]
             let rows = try Row.fetchAll(
@@ -95,7 +107,7 @@ public final class ArchiveIndex: Sendable {
             let hits = try rows.map { row in
                 ArchiveSearchHit(message: try Self.message(row, db: db), snippet: (row["snippet"] as String?) ?? "")
             }
-            return ArchiveSearchResult(hits: hits, total: total)
+            return ArchiveSearchResult(hits: hits, total: total, totalIsLowerBound: counted > countLimit)
         }
     }
 
@@ -137,6 +149,7 @@ public final class ArchiveIndex: Sendable {
         guard !ids.isEmpty else { return }
         try database.pool.write { db in
             for id in ids {
+                try Self.deleteBigrams(db, id: id)
                 try db.execute(sql: "DELETE FROM message_text WHERE rowid = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM message_address WHERE message_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM hold_message WHERE message_id = ?", arguments: [id])
@@ -167,7 +180,19 @@ public final class ArchiveIndex: Sendable {
     public func removeAll() throws {
         try database.pool.write { db in
             try db.execute(sql: "DELETE FROM hold_message; DELETE FROM message_address; DELETE FROM message_text; DELETE FROM message;")
+            try db.execute(sql: "INSERT INTO message_bigram(message_bigram) VALUES ('delete-all')")
         }
+    }
+
+    /// A contentless FTS5 row is deleted with its original values: the bigrams are made again
+    /// from `message_text`.
+    static func deleteBigrams(_ db: Database, id: Int64) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT subject, sender, recipients, cc, body, attachments FROM message_text WHERE rowid = ?", arguments: [id]) else { return }
+        let values: [String] = (0..<6).map { CJKBigrams.text((row[$0] as String?) ?? "") }
+        try db.execute(
+            sql: "INSERT INTO message_bigram (message_bigram, rowid, subject, sender, recipients, cc, body, attachments) VALUES ('delete', ?, ?, ?, ?, ?, ?, ?)",
+            arguments: StatementArguments([id as any DatabaseValueConvertible] + values.map { $0 as any DatabaseValueConvertible })
+        )
     }
 
     static let messageColumns = """

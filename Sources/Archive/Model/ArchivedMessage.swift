@@ -90,14 +90,30 @@ public enum ArchiveSnippet {
 
 /// The order of search results.
 public enum ArchiveSortOrder: String, Sendable, CaseIterable {
-    /// Best match first (FTS5 bm25; subject and names weigh more than body).
+    /// Best match first (FTS5 bm25; subject and names weigh more than body). Ranking reads
+    /// every match: slower than the date orders for words found in tens of thousands of mails.
     case relevance
+    /// Most recently archived first (the archive's own order, which is the order mail arrived;
+    /// read straight off the index, so a page costs the same however many messages match).
     case newest
+    /// Earliest archived first.
     case oldest
 }
 
 /// A page of results and the total count.
 public struct ArchiveSearchResult: Sendable {
     public var hits: [ArchiveSearchHit]
+    /// Matches counted, up to the count limit of the search.
     public var total: Int
+    /// The count stopped at the limit: there are `total` matches or more.
+    public var totalIsLowerBound = false
+
+    public init(hits: [ArchiveSearchHit], total: Int, totalIsLowerBound: Bool = false) {
+        self.hits = hits
+        self.total = total
+        self.totalIsLowerBound = totalIsLowerBound
+    }
+
+    /// `1234`, or `10000+` when the count stopped at the limit.
+    public var totalText: String { totalIsLowerBound ? "\(total)+" : "\(total)" }
 }

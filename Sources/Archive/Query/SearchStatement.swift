@@ -96,6 +96,12 @@ struct SearchStatement {
             if let expression = matchExpression(field, value) {
                 return ("m.id IN (SELECT rowid FROM message_text WHERE message_text MATCH ?)", [expression])
             }
+            if let columns = columns(field), CJKBigrams.isBigram(plain(value)) {
+                // Two CJK characters: one token of the bigram table.
+                let phrase = "\"" + plain(value) + "\""
+                let expression = field == .any ? phrase : "{\(columns.joined(separator: " "))} : \(phrase)"
+                return ("m.id IN (SELECT rowid FROM message_bigram WHERE message_bigram MATCH ?)", [expression])
+            }
             if let columns = columns(field) {
                 let tests = columns.map { "t.\($0) LIKE ? ESCAPE '\\'" }.joined(separator: " OR ")
                 return ("m.id IN (SELECT t.rowid FROM message_text t WHERE \(tests))", columns.map { _ in like(value) })

@@ -27,7 +27,7 @@ extension ArchiveRoutes {
             }
             try await audit.record(account: visit.session.account.name, action: .search, detail: "\(form.effectiveQuery) [page \(form.page)]", client: visit.client)
             let pageCount = (result.total + pageSize - 1) / pageSize
-            values["total"] = result.total
+            values["total"] = result.totalText
             values["hasHits"] = !result.hits.isEmpty
             values["pageNumber"] = form.page
             values["pageCount"] = pageCount > 0 ? pageCount : nil
