@@ -98,6 +98,9 @@ struct ArchiveSearchCommand: AsyncParsableCommand {
     @Option(help: "Only messages of these domains (an auditor's view); repeatable.")
     var domain: [String] = []
 
+    @Option(help: "Count matches up to this many (more shows as N+; 0: do not count).")
+    var countLimit = 1000
+
     @Argument(help: "The search.")
     var query: [String] = []
 
@@ -112,7 +115,7 @@ struct ArchiveSearchCommand: AsyncParsableCommand {
         }
         let store = try options.open()
         let scope = domain.isEmpty ? ArchiveScope.everything : ArchiveScope(domains: domain)
-        let result = try store.index.search(parsed, scope: scope, order: order, limit: limit, offset: offset)
+        let result = try store.index.search(parsed, scope: scope, order: order, limit: limit, offset: offset, countLimit: countLimit)
         options.audit(store, action: "search", detail: text)
         if format == "json" {
             let rows: [[String: Any]] = result.hits.map { hit in
@@ -132,7 +135,11 @@ struct ArchiveSearchCommand: AsyncParsableCommand {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm"
         formatter.timeZone = store.settings.timeZone
-        print("\(result.totalText) message\(result.total == 1 && !result.totalIsLowerBound ? "" : "s")")
+        if countLimit > 0 {
+            print("\(result.totalText) message\(result.total == 1 && !result.totalIsLowerBound ? "" : "s")")
+        } else {
+            print("\(result.hits.count) shown (not counted)")
+        }
         for hit in result.hits {
             let message = hit.message
             let clip = message.attachmentNames.isEmpty ? "" : " 📎\(message.attachmentNames.count)"

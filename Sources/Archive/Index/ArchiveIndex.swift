@@ -85,19 +85,22 @@ public final class ArchiveIndex: Sendable {
         let statement = SearchStatement(query: query, scope: scope, timeZone: timeZone)
         let snippet = statement.hasMatch
             ? "snippet(message_text, -1, '\(ArchiveSnippet.open)', '\(ArchiveSnippet.close)', '…', 24)"
-            : "substr(message_text.body, 1, 160)"
+            : "(SELECT substr(t.body, 1, 2000) FROM message_text t WHERE t.rowid = m.id)"
         let ordering: String
         switch order {
         case .relevance where statement.hasMatch: ordering = "bm25(message_text, 10.0, 4.0, 4.0, 2.0, 1.0, 3.0), message_text.rowid DESC"
-        // The index's rowid is the archive order: FTS5 walks it backwards without sorting.
-        case .oldest: ordering = "message_text.rowid ASC"
-        default: ordering = "message_text.rowid DESC"
+        // The driving table's rowid is the archive order: FTS5 walks it backwards without sorting.
+        case .oldest: ordering = "\(statement.orderColumn) ASC"
+        default: ordering = "\(statement.orderColumn) DESC"
         }
         return try database.pool.read { db in
-            var countArguments = statement.arguments
-            countArguments += [countLimit + 1]
-            let counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 " + statement.fromWhere + " LIMIT ?)", arguments: countArguments) ?? 0
-            let total = min(counted, countLimit)
+            var counted = 0
+            if countLimit > 0 {
+                var countArguments = statement.arguments
+                countArguments += [countLimit + 1]
+                counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 " + statement.fromWhere + " LIMIT ?)", arguments: countArguments) ?? 0
+            }
+            let total = min(counted, max(countLimit, 0))
             var arguments = statement.arguments
             arguments += [max(0, min(limit, 1000)), max(0, offset)]
             let rows = try Row.fetchAll(
@@ -105,10 +108,24 @@ public final class ArchiveIndex: Sendable {
                 arguments: arguments
             )
             let hits = try rows.map { row in
-                ArchiveSearchHit(message: try Self.message(row, db: db), snippet: (row["snippet"] as String?) ?? "")
+                let text = (row["snippet"] as String?) ?? ""
+                return ArchiveSearchHit(message: try Self.message(row, db: db), snippet: statement.hasMatch ? text : Self.snippet(text, words: statement.words))
             }
             return ArchiveSearchResult(hits: hits, total: total, totalIsLowerBound: counted > countLimit)
         }
+    }
+
+    /// A snippet around the first of `words` in `text` (for searches FTS5 cannot snippet),
+    /// the word marked; the start of the text when none is in it.
+    static func snippet(_ text: String, words: [String]) -> String {
+        let flat = text.replacingOccurrences(of: "\n", with: " ")
+        for word in words where !word.isEmpty {
+            guard let range = flat.range(of: word, options: [.caseInsensitive]) else { continue }
+            let before = flat[..<range.lowerBound].suffix(40)
+            let after = flat[range.upperBound...].prefix(80)
+            return (before.count == 40 ? "…" : "") + before + ArchiveSnippet.open + flat[range] + ArchiveSnippet.close + after + (after.count == 80 ? "…" : "")
+        }
+        return String(flat.prefix(160))
     }
 
     /// Every message `query` matches within `scope` (for export and holds), oldest first, at

@@ -1,16 +1,39 @@
 import Foundation
 import GRDB
 
-/// Turns an ``ArchiveQuery`` into SQL over `message` (alias `m`) joined to the FTS5 table
-/// `message_text`. Words of three or more characters go into one FTS5 `MATCH` (trigram index,
-/// ranked by bm25); shorter words (「請求」) cannot use trigrams and become `LIKE` scans of the
-/// text; negations and `OR` groups become sub-selects. Pure: builds text and arguments only.
+/// Turns an ``ArchiveQuery`` into SQL over `message` (alias `m`). Words of three or more
+/// characters go into one FTS5 `MATCH` on `message_text` (trigram index, ranked by bm25), which
+/// then drives the query; two-character CJK words (「会議」) go to the bigram table, which drives
+/// when there is no trigram word; other short words become `LIKE` scans of the text; negations
+/// and `OR` groups become sub-selects. The driving table's rowid is the archive order, so
+/// newest-first pages are read off the index without sorting. Pure: builds text and arguments.
 struct SearchStatement {
+    /// Which table the query is read from.
+    enum Driver {
+        /// `message_text MATCH` (bm25 and snippets available).
+        case text
+        /// `message_bigram MATCH`.
+        case bigram
+        /// `message` alone (filters only).
+        case catalogue
+    }
+
     /// `FROM … WHERE …` (no SELECT, no ORDER).
     var fromWhere: String
     var arguments: StatementArguments
+    var driver: Driver
     /// Whether `message_text MATCH` is in the main query (bm25 and snippets available).
-    var hasMatch: Bool
+    var hasMatch: Bool { driver == .text }
+    /// The column that orders by archive order.
+    var orderColumn: String {
+        switch driver {
+        case .text: "message_text.rowid"
+        case .bigram: "message_bigram.rowid"
+        case .catalogue: "m.id"
+        }
+    }
+    /// The plain words of the query (for snippets made without FTS5).
+    var words: [String]
 
     /// FTS columns per field, in table order: subject, sender, recipients, cc, body, attachments.
     static func columns(_ field: ArchiveQuery.Field) -> [String]? {
@@ -28,12 +51,18 @@ struct SearchStatement {
 
     init(query: ArchiveQuery, scope: ArchiveScope, timeZone: TimeZone) {
         var matches = [String]()
+        var bigrams = [String]()
         var conditions = [String]()
         var arguments = StatementArguments()
-        var matchArguments = [String]()
+        var words = [String]()
         for clause in query.clauses {
+            if case .match(_, let value) = clause { words.append(Self.plain(value)) }
             if case .match(let field, let value) = clause, let expression = Self.matchExpression(field, value) {
                 matches.append(expression)
+                continue
+            }
+            if case .match(let field, let value) = clause, let expression = Self.bigramExpression(field, value) {
+                bigrams.append(expression)
                 continue
             }
             if case .or(let options) = clause {
@@ -59,17 +88,40 @@ struct SearchStatement {
                 for domain in domains { arguments += [domain, "%." + domain] }
             }
         }
-        var sql = "FROM message m JOIN message_text ON message_text.rowid = m.id"
+        var sql: String
         var all = [String]()
+        var leading = StatementArguments()
         if !matches.isEmpty {
+            driver = .text
+            sql = "FROM message_text JOIN message m ON m.id = message_text.rowid"
             all.append("message_text MATCH ?")
-            matchArguments.append(matches.joined(separator: " AND "))
+            leading += [matches.joined(separator: " AND ")]
+            if !bigrams.isEmpty {
+                all.append("m.id IN (SELECT rowid FROM message_bigram WHERE message_bigram MATCH ?)")
+                leading += [bigrams.joined(separator: " AND ")]
+            }
+        } else if !bigrams.isEmpty {
+            driver = .bigram
+            sql = "FROM message_bigram JOIN message m ON m.id = message_bigram.rowid"
+            all.append("message_bigram MATCH ?")
+            leading += [bigrams.joined(separator: " AND ")]
+        } else {
+            driver = .catalogue
+            sql = "FROM message m"
         }
         all += conditions
         if !all.isEmpty { sql += " WHERE " + all.joined(separator: " AND ") }
         self.fromWhere = sql
-        self.arguments = StatementArguments(matchArguments) + arguments
-        self.hasMatch = !matches.isEmpty
+        self.arguments = leading + arguments
+        self.words = words.filter { !$0.isEmpty }
+    }
+
+    /// `{cols} : "会議"` for two-character CJK words; `nil` otherwise.
+    static func bigramExpression(_ field: ArchiveQuery.Field, _ value: String) -> String? {
+        let value = plain(value)
+        guard let columns = columns(field), CJKBigrams.isBigram(value) else { return nil }
+        let phrase = "\"" + value + "\""
+        return field == .any ? phrase : "{\(columns.joined(separator: " "))} : \(phrase)"
     }
 
     /// `{cols} : "value"` for FTS words of three characters or more; `nil` otherwise.
@@ -96,10 +148,8 @@ struct SearchStatement {
             if let expression = matchExpression(field, value) {
                 return ("m.id IN (SELECT rowid FROM message_text WHERE message_text MATCH ?)", [expression])
             }
-            if let columns = columns(field), CJKBigrams.isBigram(plain(value)) {
+            if let expression = bigramExpression(field, value) {
                 // Two CJK characters: one token of the bigram table.
-                let phrase = "\"" + plain(value) + "\""
-                let expression = field == .any ? phrase : "{\(columns.joined(separator: " "))} : \(phrase)"
                 return ("m.id IN (SELECT rowid FROM message_bigram WHERE message_bigram MATCH ?)", [expression])
             }
             if let columns = columns(field) {
