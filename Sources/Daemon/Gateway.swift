@@ -117,9 +117,9 @@ public enum Gateway {
 
     /// Opens the archive of the `archive:` section (paths made absolute).
     public static func openArchive(_ settings: ArchiveGatewaySettings) throws -> ArchiveStore {
-        let root = URL(fileURLWithPath: settings.directory).standardizedFileURL
+        let root = URL(fileURLWithPath: settings.directory, isDirectory: true).standardizedFileURL
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let database = try ArchiveDatabase(path: URL(fileURLWithPath: settings.databasePath).standardizedFileURL.path)
+        let database = try ArchiveDatabase(path: URL(fileURLWithPath: settings.databasePath, isDirectory: false).standardizedFileURL.path)
         return try ArchiveStore(settings: ArchiveStoreSettings(root: root, folderPattern: settings.folder, compress: settings.compress, timeZone: settings.timeZone), database: database)
     }
 

@@ -118,9 +118,10 @@ struct ArchiveSearchCommand: AsyncParsableCommand {
         let result = try store.index.search(parsed, scope: scope, order: order, limit: limit, offset: offset, countLimit: countLimit)
         options.audit(store, action: "search", detail: text)
         if format == "json" {
+            let iso = ISO8601DateFormatter()
             let rows: [[String: Any]] = result.hits.map { hit in
                 [
-                    "id": hit.message.id, "received": ISO8601DateFormatter().string(from: hit.message.envelope.receivedAt), "from": hit.message.from,
+                    "id": hit.message.id, "received": iso.string(from: hit.message.envelope.receivedAt), "from": hit.message.from,
                     "to": hit.message.to, "subject": hit.message.subject, "size": hit.message.size, "attachments": hit.message.attachmentNames,
                     "sender": hit.message.envelope.sender, "recipients": hit.message.envelope.recipients, "queue_id": hit.message.envelope.queueID ?? "",
                     "path": hit.message.path, "snippet": ArchiveSnippet.render(hit.snippet, open: "[", close: "]"), "held": hit.message.held,

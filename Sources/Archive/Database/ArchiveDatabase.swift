@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The archive's SQLite database (GRDB, WAL): the message catalogue, its FTS5 trigram index,
 /// legal holds, and the web UI's accounts, sessions and audit log. One file, opened once per
@@ -12,7 +13,7 @@ public final class ArchiveDatabase: Sendable {
 
     /// Opens (creating when `create` is true) the database at `path` and brings its schema up to date.
     public init(path: String, create: Bool = true) throws {
-        let url = URL(fileURLWithPath: path)
+        let url = URL(fileURLWithPath: path, isDirectory: false)
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw ArchiveError.notFound("no archive database at \(path)")
         }
@@ -27,12 +28,20 @@ public final class ArchiveDatabase: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
+            // Keep the -wal file when the last connection closes: every short-lived CLI search
+            // would otherwise create it again (and fsync the directory).
+            var persist: Int32 = 1
+            sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
             // FULL: a hold or an account change the UI confirmed survives a power loss.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
-        try Self.migrator.migrate(pool)
+        // Most opens (every CLI search) find the schema current: a read, not a write transaction.
+        let migrator = Self.migrator
+        if try !pool.read({ try migrator.hasCompletedMigrations($0) }) {
+            try migrator.migrate(pool)
+        }
     }
 
     static var migrator: DatabaseMigrator {

@@ -83,9 +83,17 @@ public final class ArchiveIndex: Sendable {
         _ query: ArchiveQuery, scope: ArchiveScope, order: ArchiveSortOrder = .relevance, limit: Int = 50, offset: Int = 0, countLimit: Int = 10_000
     ) throws -> ArchiveSearchResult {
         let statement = SearchStatement(query: query, scope: scope, timeZone: timeZone)
-        let snippet = statement.hasMatch
-            ? "snippet(message_text, -1, '\(ArchiveSnippet.open)', '\(ArchiveSnippet.close)', '…', 24)"
-            : "(SELECT substr(t.body, 1, 2000) FROM message_text t WHERE t.rowid = m.id)"
+        // Without FTS5's snippet(): a window of the body around the first word, cut in SQL.
+        var snippetArguments = StatementArguments()
+        let snippet: String
+        if statement.hasMatch {
+            snippet = "snippet(message_text, -1, '\(ArchiveSnippet.open)', '\(ArchiveSnippet.close)', '…', 24)"
+        } else if let word = statement.words.first {
+            snippet = "(SELECT substr(t.body, max(1, instr(t.body, ?) - 40), 200) FROM message_text t WHERE t.rowid = m.id)"
+            snippetArguments += [word]
+        } else {
+            snippet = "(SELECT substr(t.body, 1, 200) FROM message_text t WHERE t.rowid = m.id)"
+        }
         let ordering: String
         switch order {
         case .relevance where statement.hasMatch: ordering = "bm25(message_text, 10.0, 4.0, 4.0, 2.0, 1.0, 3.0), message_text.rowid DESC"
@@ -101,7 +109,8 @@ public final class ArchiveIndex: Sendable {
                 counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 " + statement.fromWhere + " LIMIT ?)", arguments: countArguments) ?? 0
             }
             let total = min(counted, max(countLimit, 0))
-            var arguments = statement.arguments
+            var arguments = snippetArguments
+            arguments += statement.arguments
             arguments += [max(0, min(limit, 1000)), max(0, offset)]
             let rows = try Row.fetchAll(
                 db, sql: "SELECT \(Self.messageColumns), \(snippet) AS snippet " + statement.fromWhere + " ORDER BY \(ordering) LIMIT ? OFFSET ?",
@@ -241,6 +250,7 @@ public final class ArchiveIndex: Sendable {
     }
 
     static func decode(_ text: String) -> [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+        guard text != "[]" else { return [] }
+        return ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String]) ?? []
     }
 }

@@ -28,6 +28,9 @@ public final class ArchiveStore: Sendable {
         builder = DocumentBuilder(extractors: settings.extractors, scratch: scratch)
     }
 
+    /// This machine's name, looked up once.
+    static let machineName = ProcessInfo.processInfo.hostName
+
     /// The folders a copy goes to: one per archived address when the pattern names the address,
     /// else one.
     public func folders(for envelope: ArchiveEnvelope, savedFor addresses: [String]) -> [String] {
@@ -49,7 +52,7 @@ public final class ArchiveStore: Sendable {
             value += 1
             return value
         }
-        let key = MaildirWriter.uniqueName(now: Date(), counter: next, host: settings.hostName)
+        let key = MaildirWriter.uniqueName(now: Date(), counter: next, host: settings.hostName ?? Self.machineName)
         // The sidecar must exist before the file shows in new/ (the index is rebuilt from
         // sidecars); its size and digest are known only after writing, so write into tmp/
         // first, then the sidecar, then link.
@@ -136,7 +139,7 @@ public final class ArchiveStore: Sendable {
     /// Every file path of a message in every folder (new/ or cur/).
     func files(of message: ArchivedMessage) -> [URL] {
         var urls = [URL]()
-        let name = URL(fileURLWithPath: message.path).lastPathComponent
+        let name = URL(fileURLWithPath: message.path, isDirectory: false).lastPathComponent
         for folder in message.envelope.folders {
             let path = (folder.isEmpty ? "" : folder + "/") + "new/" + name
             if let url = fileURL(path: path, key: message.key) { urls.append(url) }

@@ -10,14 +10,15 @@ public struct ArchiveStoreSettings: Sendable {
     public var compress: Bool
     /// The zone for folder dates and for `after:`/`before:` days.
     public var timeZone: TimeZone
-    /// The host part of Maildir names.
-    public var hostName: String
+    /// The host part of Maildir names (`nil`: this machine's name, looked up when the first
+    /// copy is written — readers never pay for the lookup).
+    public var hostName: String?
     /// Programs for PDF/Office text.
     public var extractors: AttachmentTextExtractors
 
     public init(
         root: URL, folderPattern: String = "", compress: Bool = false, timeZone: TimeZone = .current,
-        hostName: String = ProcessInfo.processInfo.hostName, extractors: AttachmentTextExtractors = .installed
+        hostName: String? = nil, extractors: AttachmentTextExtractors = .installed
     ) {
         self.root = root
         self.folderPattern = folderPattern
