@@ -115,11 +115,14 @@ public enum Gateway {
         )
     }
 
-    /// Opens the archive of the `archive:` section (paths made absolute).
-    public static func openArchive(_ settings: ArchiveGatewaySettings) throws -> ArchiveStore {
+    /// Opens the archive of the `archive:` section (paths made absolute); `singleConnection`
+    /// for one-shot commands.
+    public static func openArchive(_ settings: ArchiveGatewaySettings, singleConnection: Bool = false) throws -> ArchiveStore {
         let root = URL(fileURLWithPath: settings.directory, isDirectory: true).standardizedFileURL
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let database = try ArchiveDatabase(path: URL(fileURLWithPath: settings.databasePath, isDirectory: false).standardizedFileURL.path)
+        let database = try ArchiveDatabase(
+            path: URL(fileURLWithPath: settings.databasePath, isDirectory: false).standardizedFileURL.path, singleConnection: singleConnection
+        )
         return try ArchiveStore(settings: ArchiveStoreSettings(root: root, folderPattern: settings.folder, compress: settings.compress, timeZone: settings.timeZone), database: database)
     }
 

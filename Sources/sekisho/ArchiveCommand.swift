@@ -60,7 +60,7 @@ struct ArchiveOptions: ParsableArguments {
         guard create || FileManager.default.fileExists(atPath: settings.databasePath) else {
             throw ValidationError("no archive index at \(settings.databasePath) (run `sekisho archive reindex` to build one from the Maildir)")
         }
-        return try Gateway.openArchive(settings)
+        return try Gateway.openArchive(settings, singleConnection: true)
     }
 
     /// Records what the command did in the archive's audit log (as `cli:<user>`).
@@ -118,18 +118,17 @@ struct ArchiveSearchCommand: AsyncParsableCommand {
         let result = try store.index.search(parsed, scope: scope, order: order, limit: limit, offset: offset, countLimit: countLimit)
         options.audit(store, action: "search", detail: text)
         if format == "json" {
-            let iso = ISO8601DateFormatter()
-            let rows: [[String: Any]] = result.hits.map { hit in
-                [
-                    "id": hit.message.id, "received": iso.string(from: hit.message.envelope.receivedAt), "from": hit.message.from,
-                    "to": hit.message.to, "subject": hit.message.subject, "size": hit.message.size, "attachments": hit.message.attachmentNames,
-                    "sender": hit.message.envelope.sender, "recipients": hit.message.envelope.recipients, "queue_id": hit.message.envelope.queueID ?? "",
-                    "path": hit.message.path, "snippet": ArchiveSnippet.render(hit.snippet, open: "[", close: "]"), "held": hit.message.held,
-                ]
+            let rows = result.hits.map { hit in
+                SearchOutput.Hit(
+                    id: hit.message.id, received: Int64(hit.message.envelope.receivedAt.timeIntervalSince1970), from: hit.message.from,
+                    to: hit.message.to, subject: hit.message.subject, size: hit.message.size, attachments: hit.message.attachmentNames,
+                    sender: hit.message.envelope.sender, recipients: hit.message.envelope.recipients, queue_id: hit.message.envelope.queueID ?? "",
+                    path: hit.message.path, snippet: ArchiveSnippet.render(hit.snippet, open: "[", close: "]"), held: hit.message.held
+                )
             }
-            let data = try JSONSerialization.data(
-                withJSONObject: ["total": result.total, "total_is_lower_bound": result.totalIsLowerBound, "hits": rows], options: [.sortedKeys, .withoutEscapingSlashes]
-            )
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let data = try encoder.encode(SearchOutput(total: result.total, total_is_lower_bound: result.totalIsLowerBound, hits: rows))
             print(String(decoding: data, as: UTF8.self))
             return
         }
@@ -149,6 +148,27 @@ struct ArchiveSearchCommand: AsyncParsableCommand {
             if !snippet.isEmpty { print("\t\(InspectCommand.visible(snippet))") }
         }
     }
+}
+
+/// `archive search --format json`: one object, `hits` in result order; `received` is Unix seconds.
+struct SearchOutput: Encodable {
+    struct Hit: Encodable {
+        var id: Int64
+        var received: Int64
+        var from, to, subject: String
+        var size: Int
+        var attachments: [String]
+        var sender: String
+        var recipients: [String]
+        var queue_id: String
+        var path: String
+        var snippet: String
+        var held: Bool
+    }
+
+    var total: Int
+    var total_is_lower_bound: Bool
+    var hits: [Hit]
 }
 
 struct ArchiveShowCommand: AsyncParsableCommand {

@@ -6,13 +6,15 @@ import GRDBSQLite
 /// legal holds, and the web UI's accounts, sessions and audit log. One file, opened once per
 /// process; every store of this module shares it.
 public final class ArchiveDatabase: Sendable {
-    /// The connection pool (readers run beside the single writer).
-    public let pool: DatabasePool
+    /// The connections: a pool (readers run beside the single writer) for the gateway and the
+    /// web UI, one connection for a short-lived command (half the opening work).
+    public let pool: any DatabaseWriter
     /// Where the file is.
     public let path: String
 
-    /// Opens (creating when `create` is true) the database at `path` and brings its schema up to date.
-    public init(path: String, create: Bool = true) throws {
+    /// Opens (creating when `create` is true) the database at `path` and brings its schema up
+    /// to date; `singleConnection` for one-shot commands.
+    public init(path: String, create: Bool = true, singleConnection: Bool = false) throws {
         let url = URL(fileURLWithPath: path, isDirectory: false)
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw ArchiveError.notFound("no archive database at \(path)")
@@ -35,7 +37,12 @@ public final class ArchiveDatabase: Sendable {
             // FULL: a hold or an account change the UI confirmed survives a power loss.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        pool = try DatabasePool(path: path, configuration: configuration)
+        if singleConnection {
+            configuration.journalMode = .wal
+            pool = try DatabaseQueue(path: path, configuration: configuration)
+        } else {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        }
         self.path = path
         // Most opens (every CLI search) find the schema current: a read, not a write transaction.
         let migrator = Self.migrator
