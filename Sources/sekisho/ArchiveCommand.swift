@@ -63,13 +63,19 @@ struct ArchiveOptions: ParsableArguments {
         return try Gateway.openArchive(settings, singleConnection: true)
     }
 
-    /// Records what the command did in the archive's audit log (as `cli:<user>`).
+    /// Who runs the command, as the audit log and holds name them: `cli:<user>` (the user
+    /// behind sudo when there is one).
+    var account: String {
+        let environment = ProcessInfo.processInfo.environment
+        return "cli:" + (environment["SUDO_USER"] ?? environment["USER"] ?? "\(getuid())")
+    }
+
+    /// Records what the command did in the archive's audit log (as ``account``).
     func audit(_ store: ArchiveStore, action: String, detail: String) {
-        let user = "cli:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "\(getuid())")
         try? store.index.database.pool.write { db in
             try db.execute(
                 sql: "INSERT INTO audit (at, account, action, detail, client) VALUES (?, ?, ?, ?, 'cli')",
-                arguments: [Date().timeIntervalSince1970, user, action, detail]
+                arguments: [Date().timeIntervalSince1970, account, action, detail]
             )
         }
     }
@@ -240,7 +246,7 @@ struct ArchiveHoldCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try options.open()
-        let by = "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? "\(getuid())")
+        let by = options.account
         if let query {
             let id = try store.index.holdSearch(query, reason: reason, by: by)
             options.audit(store, action: "hold", detail: "search \(query)")
@@ -265,7 +271,7 @@ struct ArchiveReleaseCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try options.open()
-        try store.index.releaseHold(id: id, by: "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? "\(getuid())"))
+        try store.index.releaseHold(id: id, by: options.account)
         options.audit(store, action: "release", detail: "hold \(id)")
         print("hold \(id) released")
     }

@@ -68,24 +68,10 @@ struct ArchiveWebRig {
 
     /// Runs the real server (HTTP on 127.0.0.1) around `body`, which gets its base URL.
     func withServer<T: Sendable>(_ body: (String) async throws -> T) async throws -> T {
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let server = ArchiveWebServer(
-            store: fixture.store, settings: settings, logger: Logger(label: "archive-web-test"), onListening: { continuation.yield($0) })
-        let group = ServiceGroup(services: [server], logger: Logger(label: "archive-web-test-group") { _ in SwiftLogNoOpLogHandler() })
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw MissingComponent("the archive web server never reported its port") }
-            do {
-                let result = try await body("http://127.0.0.1:\(port)")
-                await group.triggerGracefulShutdown()
-                try await tasks.next()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.next()
-                throw error
-            }
+        try await withListeningService({ onListening in
+            ArchiveWebServer(store: fixture.store, settings: settings, logger: Logger(label: "archive-web-test"), onListening: onListening)
+        }) { port in
+            try await body("http://127.0.0.1:\(port)")
         }
     }
 }

@@ -79,7 +79,7 @@ public struct HTMLSanitizer: Sendable {
             case .start(let rawName, let attributes, let selfClosing):
                 let name = rawName == "body" ? "div" : rawName
                 if Self.droppedWithContent.contains(name) {
-                    if !(selfClosing && (name == "svg" || name == "math")) { index = Self.skip(tokens, from: index, element: name) }
+                    if !(selfClosing && (name == "svg" || name == "math")) { index = Self.endOfDroppedElement(tokens, from: index, element: name) }
                     continue
                 }
                 if name == "style" {
@@ -113,7 +113,7 @@ public struct HTMLSanitizer: Sendable {
     }
 
     /// The index after the end tag that closes `element` (nested ones counted), or the end.
-    static func skip(_ tokens: [HTMLTokenizer.Token], from start: Int, element: String) -> Int {
+    static func endOfDroppedElement(_ tokens: [HTMLTokenizer.Token], from start: Int, element: String) -> Int {
         var depth = 1
         var index = start
         while index < tokens.count {

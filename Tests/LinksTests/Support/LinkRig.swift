@@ -76,28 +76,13 @@ struct LinkRig {
     func withServer<T: Sendable>(
         onFirstDownload: (@Sendable (FirstDownload) async -> Void)? = nil, _ body: (String) async throws -> T
     ) async throws -> T {
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let server = LinkServer(
-            store: store, settings: settings, logger: logs.logger(label: "links", level: .trace),
-            onFirstDownload: onFirstDownload,
-            onListening: { portContinuation.yield($0) })
-        let group = ServiceGroup(
-            services: [server], logger: Logger(label: "links-test-group") { _ in SwiftLogNoOpLogHandler() })
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw LinkRigError("the server never reported its port") }
-            let scheme = settings.tlsCertificate == nil ? "http" : "https"
-            do {
-                let result = try await body("\(scheme)://127.0.0.1:\(port)")
-                await group.triggerGracefulShutdown()
-                try await tasks.next()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.next()
-                throw error
-            }
+        let scheme = settings.tlsCertificate == nil ? "http" : "https"
+        return try await withListeningService({ onListening in
+            LinkServer(
+                store: store, settings: settings, logger: logs.logger(label: "links", level: .trace),
+                onFirstDownload: onFirstDownload, onListening: onListening)
+        }) { port in
+            try await body("\(scheme)://127.0.0.1:\(port)")
         }
     }
 
@@ -143,11 +128,6 @@ struct LinkRig {
             try await Task.sleep(for: .milliseconds(50))
         }
     }
-}
-
-struct LinkRigError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Random bytes (fast, not for secrets).
