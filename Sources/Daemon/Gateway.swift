@@ -39,26 +39,27 @@ public enum Gateway {
         let metrics = GatewayMetrics()
         var services = [any Service]()
         var reinjection: PolicyMilter.Reinjection?
-        if let relayText = configuration.reinjectionRelay {
-            // Split copies: a durable queue under the state directory, delivered to the MTA
-            // listener that has no milter (loopback: no TLS).
+        var duplicateStep: DuplicateStep?
+        let reinjectionRelay = try configuration.reinjectionRelay.map { try SMTPRelay(parsing: $0, tls: SMTPTLSSettings(mode: .none)) }
+        if reinjectionRelay != nil || !configuration.duplicate.destinations.isEmpty {
+            // Split copies, notices and duplicates: one durable queue under the state directory.
+            // Split copies go to the MTA listener that has no milter (loopback: no TLS); each
+            // duplicate destination has its own relay, TLS, AUTH, retry and failure policy.
             try FileManager.default.createDirectory(atPath: "\(configuration.stateDirectory)/outbound", withIntermediateDirectories: true)
             let queue = try await OutboundQueue.open(
                 databasePath: "\(configuration.stateDirectory)/outbound/queue.sqlite", spoolPath: "\(configuration.stateDirectory)/outbound/spool"
             )
-            let relay = try SMTPRelay(parsing: relayText, tls: SMTPTLSSettings(mode: .none))
+            let outboundMetrics = OutboundMetrics(factory: metrics.factory)
             let delivery = try DeliveryService(
-                queue: queue,
-                configuration: DeliveryServiceConfiguration(
-                    client: SMTPClientConfiguration(heloName: configuration.reinjectionHeloName), defaultRelay: relay,
-                    // The relay is the local MTA: when it is back, mail should move within seconds.
-                    retry: Self.reinjectionRetry, pollInterval: .milliseconds(500)
-                ),
-                logger: logger,
-                metrics: OutboundMetrics(factory: metrics.factory)
+                queue: queue, configuration: deliveryConfiguration(configuration, defaultRelay: reinjectionRelay), logger: logger, metrics: outboundMetrics
             )
             services.append(delivery)
-            reinjection = PolicyMilter.Reinjection(queue: queue, relay: relay)
+            if let reinjectionRelay { reinjection = PolicyMilter.Reinjection(queue: queue, relay: reinjectionRelay) }
+            if !configuration.duplicate.destinations.isEmpty {
+                duplicateStep = DuplicateStep(
+                    queue: queue, metrics: outboundMetrics, temporaryDirectory: "\(configuration.stateDirectory)/tmp", loopGuard: loopGuard
+                )
+            }
         }
         let splitCopies = reinjection
         var linkStore: LinkStore?
@@ -83,6 +84,7 @@ public enum Gateway {
             archiveStep = ArchiveStep(store: store, indexer: indexer, policy: ArchivePolicy(settings: archive))
         }
         let archive = archiveStep
+        let duplicate = duplicateStep
         let filters = builtInFilters(stateDirectory: configuration.stateDirectory, links: linkStore, linkServer: configuration.links)
         var milter = MilterServer<PolicyMilter>.Configuration(listeners: configuration.milterListeners)
         milter.failureVerdict = configuration.failureVerdict
@@ -95,7 +97,8 @@ public enum Gateway {
             let pipeline = Pipeline(filters: filters, configuration: policy, logger: session.logger, metrics: metrics)
             return PolicyMilter(
                 context: PolicyMilter.Context(
-                    configuration: policy, pipeline: pipeline, loopGuard: loopGuard, reinjection: splitCopies, metrics: metrics, logger: session.logger, archive: archive
+                    configuration: policy, pipeline: pipeline, loopGuard: loopGuard, reinjection: splitCopies, metrics: metrics, logger: session.logger, archive: archive,
+                    duplicate: duplicate
                 )
             )
         }
@@ -124,6 +127,23 @@ public enum Gateway {
             path: URL(fileURLWithPath: settings.databasePath, isDirectory: false).standardizedFileURL.path, singleConnection: singleConnection
         )
         return try ArchiveStore(settings: ArchiveStoreSettings(root: root, folderPattern: settings.folder, compress: settings.compress, timeZone: settings.timeZone), database: database)
+    }
+
+    /// How the queue is worked: into the local MTA (`defaultRelay`) with ``reinjectionRetry``,
+    /// and to each duplicate destination with its own retry, failure policy and credentials.
+    static func deliveryConfiguration(_ configuration: GatewayConfiguration, defaultRelay: SMTPRelay?) -> DeliveryServiceConfiguration {
+        var client = SMTPClientConfiguration(heloName: configuration.reinjectionHeloName)
+        var delivery = DeliveryServiceConfiguration(
+            client: client, defaultRelay: defaultRelay,
+            // The relay is the local MTA: when it is back, mail should move within seconds.
+            retry: reinjectionRetry, pollInterval: .milliseconds(500)
+        )
+        for (name, destination) in configuration.duplicate.destinations {
+            if let credentials = destination.credentials, let key = destination.relay.credentials { client.namedCredentials[key] = credentials }
+            delivery.destinations[name] = DestinationPolicy(retry: destination.retry, failurePolicy: destination.failurePolicy)
+        }
+        delivery.client = client
+        return delivery
     }
 
     /// Retries into the local MTA: after 10 s, doubling to at most 5 minutes, for 5 days.

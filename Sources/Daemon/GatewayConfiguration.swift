@@ -32,6 +32,8 @@ public struct GatewayConfiguration: Sendable {
     public var links: LinkServerSettings?
     /// The mail archive (`archive:`), `nil` when not configured.
     public var archive: ArchiveGatewaySettings?
+    /// Where `duplicate` actions send copies (`duplicate:`); empty when not configured.
+    public var duplicate = DuplicateSettings()
     /// Internal domains and networks.
     public var internalScope = InternalSettings()
     /// Named lookup tables.

@@ -13,8 +13,9 @@ public struct PolicySimulation: Sendable {
     /// never split a message.
     public let groups: [[RecipientDecision]]
 
-    /// Filters that act once per message, not per recipient group (the archive keeps one copy).
-    public static let messageLevelFilters: Set<String> = ["archive"]
+    /// Filters that act once per message, not per recipient group (the archive keeps one copy;
+    /// duplication sends one copy per destination).
+    public static let messageLevelFilters: Set<String> = ["archive", "duplicate"]
 
     /// Runs the configured rules over a message.
     public init(configuration: GatewayConfiguration, facts: MessageFacts, recipients: [String]) {
@@ -50,6 +51,12 @@ public struct PolicySimulation: Sendable {
         if !archivedFor.isEmpty {
             lines.append("")
             lines.append("archived once (rules of \(archivedFor.joined(separator: ", ")))")
+        }
+        let duplicatedFor = decisions.filter { $0.actions.contains { $0.filter == "duplicate" } }
+        if !duplicatedFor.isEmpty {
+            lines.append("")
+            let destinations = duplicatedFor.flatMap { decision in decision.actions.filter { $0.filter == "duplicate" }.map { $0.parameters["to"] ?? "(the destination)" } }
+            lines.append("duplicated once per destination (\(Array(Set(destinations)).sorted().joined(separator: ", "))) for \(duplicatedFor.map(\.recipient).joined(separator: ", "))")
         }
         lines.append("")
         lines.append("delivered as \(groups.count) message\(groups.count == 1 ? "" : "s"):")

@@ -16,7 +16,7 @@ public final class PolicyStore: Sendable {
     }
 
     /// Replaces the policy. Settings that need a restart (listeners, state directory, storage,
-    /// reinjection, web, links, archive) are kept and listed in the returned warnings.
+    /// reinjection, web, links, archive) are kept; a changed `duplicate:` is taken but its delivery settings need a restart, and listed in the returned warnings.
     @discardableResult
     public func replace(with new: GatewayConfiguration) -> [String] {
         current.withLock { old in
@@ -29,6 +29,11 @@ public final class PolicyStore: Sendable {
             if new.webListen != old.webListen { warnings.append("web.listen"); accepted.webListen = old.webListen }
             if new.links != old.links { warnings.append("links"); accepted.links = old.links }
             if new.archive?.fingerprint != old.archive?.fingerprint { warnings.append("archive"); accepted.archive = old.archive }
+            // Relays, envelopes and sanitizing apply to new copies; what the delivery service
+            // took at start (auth, retry, failure_report) waits for a restart.
+            if new.duplicate.deliveryFingerprint != old.duplicate.deliveryFingerprint, !old.duplicate.destinations.isEmpty {
+                warnings.append("duplicate.destinations (auth, retry, failure_report)")
+            }
             old = accepted
             return warnings
         }

@@ -6,7 +6,7 @@ import Outbound
 struct QueueListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List queued messages: id, age, sender, recipients with state, attempts, next attempt, last error."
+        abstract: "List queued messages: id, age, sender, recipients with state, attempts, next attempt, last error; copies with their destination."
     )
 
     @OptionGroup var location: QueueLocationOptions
@@ -14,8 +14,16 @@ struct QueueListCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON (one array of entries).")
     var json = false
 
+    @Option(help: "Only copies for this duplicate destination.")
+    var destination: String?
+
+    @Flag(help: "Only duplicate copies (any destination).")
+    var copies = false
+
     func run() async throws {
-        let entries = try await location.open().entries()
+        var entries = try await location.open().entries()
+        if let destination { entries.removeAll { $0.destination != destination } }
+        if copies { entries.removeAll { $0.destination == nil } }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -28,11 +36,14 @@ struct QueueListCommand: AsyncParsableCommand {
         var text = entries.isEmpty ? "queue is empty\n" : ""
         for entry in entries {
             let recipients = entry.recipients.map { "\($0.address) (\($0.state.rawValue))" }.joined(separator: ", ")
-            let next = entry.leasedUntil != nil ? "delivering" : entry.nextAttemptAt <= now ? "due" : "in \(shortDuration(entry.nextAttemptAt.timeIntervalSince(now)))"
+            let next =
+                entry.isHeld ? "held (the MTA's answer is pending)"
+                : entry.leasedUntil != nil ? "delivering" : entry.nextAttemptAt <= now ? "due" : "in \(shortDuration(entry.nextAttemptAt.timeIntervalSince(now)))"
             text += "\(entry.id)  age \(shortDuration(now.timeIntervalSince(entry.createdAt)))  from \(entry.sender.bracketed)"
             text += "  attempts \(entry.attempts)  next \(next)"
             if let queueID = entry.originQueueID { text += "  queue-id \(queueID)" }
             if entry.isReport { text += "  (report)" }
+            if let destination = entry.destination { text += "  copy for \(destination)" }
             text += "\n    to: \(recipients)\n"
             if let relay = entry.relay { text += "    relay: \(relay)\n" }
             if let error = entry.lastError { text += "    last error: \(error)\n" }

@@ -102,9 +102,10 @@ struct DeliveryServiceTests {
     }
 
     @Test("the database refuses the outcome: it is kept and written again with a pause; the entry is never released unsaved", arguments: [
-        // A recipient still to retry (the states are saved on their own), or everyone delivered (removing the entry saves everything).
+        // A recipient still to retry, or everyone delivered: either way the delivered states are
+        // saved on their own first (the entry is removed only after).
         (["ok@example.org", "later@example.org"], "BEFORE UPDATE ON outbound_recipient"),
-        (["ok@example.org"], "BEFORE DELETE ON outbound_entry"),
+        (["ok@example.org"], "BEFORE UPDATE ON outbound_recipient"),
     ])
     func outcomeWriteFails(recipients: [String], trigger: String) async throws {
         try await withTemporaryQueue { queue, _ in

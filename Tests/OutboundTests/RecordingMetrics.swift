@@ -3,7 +3,7 @@ import Metrics
 import Synchronization
 
 /// A swift-metrics factory that keeps the last value of every gauge and the total of every
-/// counter, by label, so tests can read them.
+/// counter, by label (`name{key=value,…}` when it has dimensions), so tests can read them.
 final class RecordingMetrics: MetricsFactory, Sendable {
     private let values = Mutex<[String: Double]>([:])
 
@@ -13,8 +13,12 @@ final class RecordingMetrics: MetricsFactory, Sendable {
     fileprivate func add(_ label: String, _ amount: Double) { values.withLock { $0[label, default: 0] += amount } }
     fileprivate func set(_ label: String, _ value: Double) { values.withLock { $0[label] = value } }
 
-    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { Handler(label: label, metrics: self) }
-    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler { Handler(label: label, metrics: self) }
+    static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
+        dimensions.isEmpty ? label : "\(label){\(dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: ","))}"
+    }
+
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { Handler(label: Self.key(label, dimensions), metrics: self) }
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler { Handler(label: Self.key(label, dimensions), metrics: self) }
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { Handler(label: label, metrics: self) }
     func destroyCounter(_ handler: any CounterHandler) {}
     func destroyRecorder(_ handler: any RecorderHandler) {}

@@ -38,7 +38,7 @@ public enum ConfigurationLoader {
             throw ConfigurationError(file: file, line: nil, key: "", message: "not valid YAML: \(error)")
         }
         var configuration = GatewayConfiguration()
-        let top = try ConfigNode(node: root, path: "", file: file).mapping(allowed: ["milter", "web", "storage", "state_directory", "reinjection", "internal", "tables", "rules", "filters", "on_error", "logging", "metrics", "links", "archive"])
+        let top = try ConfigNode(node: root, path: "", file: file).mapping(allowed: ["milter", "web", "storage", "state_directory", "reinjection", "internal", "tables", "rules", "filters", "on_error", "logging", "metrics", "links", "archive", "duplicate"])
 
         if let milter = top["milter"] {
             let keys = try milter.mapping(allowed: ["listen", "shutdown_drain"])
@@ -154,6 +154,10 @@ public enum ConfigurationLoader {
             configuration.archive = try archiveSettings(node, baseDirectory: baseDirectory, tableReference: tableReference)
         }
 
+        if let node = top["duplicate"] {
+            configuration.duplicate = try DuplicateSettingsLoader.load(node, baseDirectory: baseDirectory)
+        }
+
         if let node = top["rules"] {
             var names = Set<String>()
             for element in try node.elements() {
@@ -170,6 +174,13 @@ public enum ConfigurationLoader {
                         throw ConfigurationError(
                             file: file, line: element.line, key: "\(element.path).actions.archive", message: "the archive action needs the archive: section (where the Maildir is)"
                         )
+                    }
+                    if action.filter == DuplicateStep.filterName {
+                        do {
+                            _ = try DuplicateStep.destinations(merged, in: configuration.duplicate)
+                        } catch {
+                            throw ConfigurationError(file: file, line: element.line, key: "\(element.path).actions.duplicate", message: error.reason)
+                        }
                     }
                     if action.filter == "link" {
                         guard configuration.links != nil else {

@@ -23,6 +23,11 @@ struct PolicyMilter: MilterHandler {
         let logger: Logger
         /// The archive, when `archive:` is configured.
         var archive: ArchiveStep? = nil
+        /// Duplication, when `duplicate:` is configured.
+        var duplicate: DuplicateStep? = nil
+
+        /// The queue that holds split copies, notices and duplicates until the answer.
+        var heldQueue: OutboundQueue? { reinjection?.queue ?? duplicate?.queue }
     }
 
     /// Where split copies go: the durable queue and the MTA listener without this milter.
@@ -167,6 +172,15 @@ struct PolicyMilter: MilterHandler {
         let archiveDecision = ArchiveStep.decision(simulation.decisions, defaultRetentionDays: context.configuration.archive?.retentionDays) { action in
             context.configuration.settings(forFilter: ArchiveStep.filterName).parameters.merging(action.parameters) { _, rule in rule }
         }
+        let duplicateSettings = context.configuration.settings(forFilter: DuplicateStep.filterName)
+        let duplicatePlan: [DuplicateStep.PlannedCopy]
+        do {
+            duplicatePlan = try DuplicateStep.plan(simulation.decisions, settings: context.configuration.duplicate) { action in
+                duplicateSettings.parameters.merging(action.parameters) { _, rule in rule }
+            }
+        } catch {
+            return fail(duplicateSettings.onError == .accept ? .tempfail : duplicateSettings.onError, reason: "\(error)", logger: logger)
+        }
         var deliveredCopies = [(message: MailMessage, recipients: [String])]()
 
         // Split copies first: each group beyond the first is rewritten for its recipients and
@@ -197,8 +211,7 @@ struct PolicyMilter: MilterHandler {
                         try result.message.write { bytes.append(contentsOf: $0) }
                         let request = EnqueueRequest(
                             sender: try SMTPAddress(sender), recipients: try recipientsOfGroup.map { (address) throws in try SMTPAddress(address) },
-                            message: .bytes(bytes), relay: reinjection.relay, origin: "split", originQueueID: macros.queueID,
-                            holdUntil: Date().addingTimeInterval(Self.holdTime)
+                            message: .bytes(bytes), relay: reinjection.relay, origin: "split", originQueueID: macros.queueID, held: true
                         )
                         held.append(try await reinjection.queue.enqueue(request))
                         held += try await queueFollowUps(result.followUps, queueID: macros.queueID, logger: logger)
@@ -216,25 +229,45 @@ struct PolicyMilter: MilterHandler {
         let work = FilterWork(message: message, facts: facts, recipients: original.map(\.recipient), queueID: macros.queueID)
         switch await context.pipeline.run(actions, on: work) {
         case .failed(let filter, let reason, let action):
-            if let queue = context.reinjection?.queue { await drop(held, from: queue) }
+            if let queue = context.heldQueue { await drop(held, from: queue) }
             return fail(action, reason: "\(filter): \(reason)", logger: logger)
         case .stopped(let verdict, let filter):
-            if let queue = context.reinjection?.queue { await drop(held, from: queue) }
+            if let queue = context.heldQueue { await drop(held, from: queue) }
             logger.info("message stopped", metadata: ["filter": "\(filter)", "verdict": "\(verdict)"])
             return verdict
         case .deliver(let result):
             do {
                 held += try await queueFollowUps(result.followUps, queueID: macros.queueID, logger: logger)
             } catch {
-                if let queue = context.reinjection?.queue { await drop(held, from: queue) }
+                if let queue = context.heldQueue { await drop(held, from: queue) }
                 return fail(.tempfail, reason: "cannot queue follow-up mail: \(error)", logger: logger)
             }
             do {
                 if result.changed { try apply(result.message, original: message, modifier: modifier) }
                 for recipient in removed { try modifier.deleteRecipient("<\(recipient)>") }
             } catch {
-                if let queue = context.reinjection?.queue { await drop(held, from: queue) }
+                if let queue = context.heldQueue { await drop(held, from: queue) }
                 return fail(.tempfail, reason: "cannot modify the message: \(error)", logger: logger)
+            }
+            // The copies for other servers, queued held before the answer.
+            var duplicated = DuplicateStep.Queued()
+            if !duplicatePlan.isEmpty {
+                if let step = context.duplicate {
+                    do {
+                        duplicated = try await step.queueCopies(of: message, plan: duplicatePlan, sender: sender, queueID: macros.queueID, logger: logger)
+                        held += duplicated.ids
+                    } catch {
+                        if duplicateSettings.onError == .accept {
+                            logger.warning("copy not queued, message passed on", metadata: ["reason": "\(error)", "on_error": "accept"])
+                        } else {
+                            if let queue = context.heldQueue { await drop(held, from: queue) }
+                            return fail(duplicateSettings.onError, reason: "duplicate: cannot queue the copy: \(error)", logger: logger)
+                        }
+                    }
+                } else if duplicateSettings.onError != .accept {
+                    if let queue = context.heldQueue { await drop(held, from: queue) }
+                    return fail(duplicateSettings.onError, reason: "duplicate: not configured in this gateway", logger: logger)
+                }
             }
             // The archive copies, durable before the answer: a failure is the archive's failure action.
             if let archiveDecision {
@@ -243,19 +276,27 @@ struct PolicyMilter: MilterHandler {
                     received: message, delivered: deliveredCopies, decision: archiveDecision, facts: facts, direction: ArchiveStep.direction(simulation.decisions),
                     queueID: macros.queueID, logger: logger
                 ) {
-                    if let queue = context.reinjection?.queue { await drop(held, from: queue) }
+                    if let queue = context.heldQueue { await drop(held, from: queue) }
                     return failure
                 }
             }
-            // The answer is decided: the held copies may go.
-            if let queue = context.reinjection?.queue {
-                for id in held { _ = try? await queue.retry(id) }
+            // The answer is decided: the held mail may go — or, when that cannot be recorded,
+            // nothing goes and the MTA keeps the message.
+            if let queue = context.heldQueue, !held.isEmpty {
+                do {
+                    try await queue.release(held)
+                } catch {
+                    await drop(held, from: queue)
+                    return fail(.tempfail, reason: "cannot release the queued copies: \(error)", logger: logger)
+                }
+                context.duplicate?.countQueued(duplicated)
             }
             logger.info(
                 "message passed",
                 metadata: [
                     "mail.rcpt_count": "\(recipients.count)", "mail.size": "\(size)", "actions": "\(actions.map(\.filter).joined(separator: ","))",
-                    "changed": "\(result.changed)", "split": "\(held.count)", "verdict": "continue",
+                    "changed": "\(result.changed)", "split": "\(held.count - duplicated.ids.count)", "copies": "\(duplicated.summaries.joined(separator: ","))",
+                    "verdict": "continue",
                 ]
             )
             return .continue
@@ -275,8 +316,7 @@ struct PolicyMilter: MilterHandler {
             for mail in mails {
                 let request = EnqueueRequest(
                     sender: try SMTPAddress(mail.sender), recipients: try mail.recipients.map { (address) throws in try SMTPAddress(address) },
-                    message: .bytes(mail.message), relay: reinjection.relay, origin: mail.kind, originQueueID: queueID,
-                    holdUntil: Date().addingTimeInterval(Self.holdTime)
+                    message: .bytes(mail.message), relay: reinjection.relay, origin: mail.kind, originQueueID: queueID, held: true
                 )
                 ids.append(try await reinjection.queue.enqueue(request))
                 logger.info("follow-up mail queued", metadata: ["kind": "\(mail.kind)", "mail.rcpt": "\(mail.recipients.joined(separator: ","))"])
@@ -324,10 +364,6 @@ struct PolicyMilter: MilterHandler {
             return fail(settings.onError, reason: "archive: \(error)", logger: logger)
         }
     }
-
-    /// Split copies are held this long in the queue unless released at once (a gateway that
-    /// dies between queueing and answering lets them go after it).
-    static let holdTime: TimeInterval = 600
 
     private func drop(_ ids: [Int64], from queue: OutboundQueue) async {
         for id in ids { _ = try? await queue.drop(id) }

@@ -102,7 +102,7 @@ public struct SMTPClient: Sendable {
         var machine = SMTPHandshakeStateMachine(
             heloName: configuration.heloName,
             startTLS: relay.tls.mode,
-            credentials: configuration.credentials,
+            credentials: try credentials(for: relay),
             allowsPlaintextAuthentication: configuration.allowsPlaintextAuthentication
         )
         var response = try await connection.read(in: .greeting)
@@ -133,6 +133,20 @@ public struct SMTPClient: Sendable {
                 throw SMTPClientError(.protocolViolation, phase: .startTLS, isTransient: true, detail: "STARTTLS twice")
             }
         }
+    }
+}
+
+extension SMTPClient {
+    /// The credentials a session to `relay` authenticates with: the ones it names, else the
+    /// client's own.
+    /// - Throws: ``SMTPClientError`` (transient, in ``SMTPPhase/authentication``) when the relay
+    ///   names credentials the configuration does not have.
+    func credentials(for relay: SMTPRelay) throws(SMTPClientError) -> SMTPCredentials? {
+        guard let name = relay.credentials else { return configuration.credentials }
+        guard let named = configuration.namedCredentials[name] else {
+            throw SMTPClientError(.authenticationFailed, phase: .authentication, isTransient: true, detail: "no credentials named \"\(name)\" are configured")
+        }
+        return named
     }
 }
 

@@ -7,6 +7,10 @@ public struct SMTPClientConfiguration: Hashable, Sendable {
     public var timeouts: SMTPTimeouts
     /// Credentials for AUTH, or `nil` to never authenticate.
     public var credentials: SMTPCredentials?
+    /// Credentials by name, for relays that name theirs (``SMTPRelay/credentials``): each
+    /// duplicate destination authenticates as itself. A relay naming credentials missing here
+    /// fails its sessions (transient, so the mail waits for the configuration to be fixed).
+    public var namedCredentials: [String: SMTPCredentials] = [:]
     /// Whether AUTH may be sent on a connection without TLS (off: credentials are only sent
     /// encrypted).
     public var allowsPlaintextAuthentication: Bool
@@ -39,8 +43,11 @@ public struct SMTPClientConfiguration: Hashable, Sendable {
         guard (1024...(16 * 1024 * 1024)).contains(chunkSize) else {
             throw SMTPConfigurationError(field: "chunk_size", problem: "must be between 1 KiB and 16 MiB")
         }
-        if let credentials, credentials.username.isEmpty || credentials.username.contains("\u{0}") || credentials.password.contains("\u{0}") {
+        if let credentials, !credentials.isUsable {
             throw SMTPConfigurationError(field: "credentials", problem: "user name must not be empty; no NUL characters")
+        }
+        for (name, credentials) in namedCredentials where !credentials.isUsable {
+            throw SMTPConfigurationError(field: "credentials.\(name)", problem: "user name must not be empty; no NUL characters")
         }
     }
 }
@@ -59,4 +66,9 @@ public struct SMTPConfigurationError: Error, Hashable, Sendable, CustomStringCon
     }
 
     public var description: String { "\(field): \(problem)" }
+}
+
+extension SMTPCredentials {
+    /// A user name, and no NUL in either part (AUTH PLAIN separates them with NUL).
+    var isUsable: Bool { !username.isEmpty && !username.contains("\u{0}") && !password.contains("\u{0}") }
 }

@@ -6,12 +6,17 @@ public struct SMTPRelay: Hashable, Sendable, Codable, CustomStringConvertible {
     public var port: Int
     /// STARTTLS mode, verification, trust roots, expected name.
     public var tls: SMTPTLSSettings
+    /// The name of the credentials to authenticate with (a key of
+    /// ``SMTPClientConfiguration/namedCredentials``), or `nil` for the client's own. Only the
+    /// name travels with the relay (and into the queue's database), never the password.
+    public var credentials: String?
 
     /// Creates a relay.
-    public init(host: String, port: Int = 25, tls: SMTPTLSSettings = SMTPTLSSettings()) {
+    public init(host: String, port: Int = 25, tls: SMTPTLSSettings = SMTPTLSSettings(), credentials: String? = nil) {
         self.host = host
         self.port = port
         self.tls = tls
+        self.credentials = credentials
     }
 
     /// Parses `host:port`, `[v6]:port`, or `host` (port 25).
@@ -42,6 +47,7 @@ public struct SMTPRelay: Hashable, Sendable, Codable, CustomStringConvertible {
     public var description: String {
         var out = address + " (starttls=\(tls.mode)"
         if tls.mode != .none { out += ", verify=\(tls.effectiveVerification)" }
+        if let credentials { out += ", auth=\(credentials)" }
         return out + ")"
     }
 }

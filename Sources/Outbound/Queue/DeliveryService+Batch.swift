@@ -125,6 +125,9 @@ extension DeliveryService {
         var logger = self.logger
         logger[metadataKey: "outbound.entry"] = "\(leased.id)"
         if let queueID = leased.entry.originQueueId { logger[metadataKey: "mail.queue_id"] = "\(queueID)" }
+        if let destination = leased.entry.destination { logger[metadataKey: "outbound.destination"] = "\(destination)" }
+        logger[metadataKey: "outbound.attempt"] = "\(leased.entry.attempts + 1)"
+        logger[metadataKey: "outbound.relay"] = "\((leased.entry.relay == nil ? configuration.defaultRelay : leased.entry.decodedRelay)?.address ?? "none")"
         return logger
     }
 }

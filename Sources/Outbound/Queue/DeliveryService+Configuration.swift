@@ -24,6 +24,21 @@ public struct DeliveryServiceConfiguration: Sendable {
     public var orphanAge: Duration
     /// Stop once the queue is empty (`sekisho queue run --until-empty`).
     public var stopsWhenEmpty: Bool
+    /// Settings of named destinations (``EnqueueRequest/destination``): their own retry
+    /// schedule and failure policy. An entry whose destination is not here (removed from the
+    /// configuration) uses ``retry`` and is not reported on (``PermanentFailurePolicy/drop``).
+    public var destinations: [String: DestinationPolicy] = [:]
+
+    /// The schedule for entries going to `destination`.
+    func retry(for destination: String?) -> RetrySchedule {
+        destination.flatMap { destinations[$0]?.retry } ?? retry
+    }
+
+    /// The failure policy for entries going to `destination`.
+    func failurePolicy(for destination: String?) -> PermanentFailurePolicy {
+        guard let destination else { return failurePolicy }
+        return destinations[destination]?.failurePolicy ?? .drop
+    }
 
     /// Creates a configuration; the defaults are listed on each property.
     public init(
@@ -60,5 +75,28 @@ public struct DeliveryServiceConfiguration: Sendable {
         guard pollInterval > .zero else { throw SMTPConfigurationError(field: "poll_interval", problem: "must be > 0") }
         guard leaseDuration >= .seconds(1) else { throw SMTPConfigurationError(field: "lease_duration", problem: "must be ≥ 1 s") }
         guard orphanAge >= .seconds(60) else { throw SMTPConfigurationError(field: "orphan_age", problem: "must be ≥ 60 s") }
+        for (name, destination) in destinations {
+            do {
+                try destination.retry.validate()
+            } catch {
+                throw SMTPConfigurationError(field: "destinations.\(name).\(error.field)", problem: error.problem)
+            }
+        }
+    }
+}
+
+/// How entries for one named destination are retried and reported.
+public struct DestinationPolicy: Hashable, Sendable {
+    /// Retry delays and maximum age.
+    public var retry: RetrySchedule
+    /// What happens when the destination refuses for good or the maximum age passes. Copies
+    /// default to ``PermanentFailurePolicy/drop`` (logged as critical and counted): their
+    /// envelope sender never asked for them.
+    public var failurePolicy: PermanentFailurePolicy
+
+    /// Creates a policy.
+    public init(retry: RetrySchedule = RetrySchedule(), failurePolicy: PermanentFailurePolicy = .drop) {
+        self.retry = retry
+        self.failurePolicy = failurePolicy
     }
 }

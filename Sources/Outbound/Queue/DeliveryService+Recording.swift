@@ -3,7 +3,8 @@ import Logging
 
 extension DeliveryService {
     /// Records an attempt in two steps, so that what a server accepted is never sent again. (An
-    /// entry complete with nothing to report needs one: removing it records everything.)
+    /// entry complete with nothing delivered in this attempt and nothing to report needs one:
+    /// removing it records everything.)
     ///
     /// 1. The recipients' new states, the attempt count and the next due time are committed in a
     ///    transaction of their own. If that fails (database locked, full, I/O error) the outcome
@@ -20,26 +21,33 @@ extension DeliveryService {
     ///   using the database for this batch), else `true`.
     @discardableResult
     func record(_ leased: LeasedEntry, results: [Int64: RecipientResult.Outcome], owner: String) async -> Bool {
+        // First of all, before anything that can wait: what the server accepted.
+        let accepted = results.compactMap { id, outcome -> Int64? in
+            if case .delivered = outcome { return id }
+            return nil
+        }
+        let journaled = journal.noteDelivered(entry: leased.id, recipients: accepted.sorted())
+        defer { if journaled { journal.committed() } }
         let logger = entryLogger(leased)
         let now = queue.clock.now().timeIntervalSince1970
         var random = SystemRandomNumberGenerator()
         let outcome = AttemptOutcome(
-            entry: leased.entry, recipients: leased.recipients, results: results, now: now, schedule: configuration.retry, random: &random
+            entry: leased.entry, recipients: leased.recipients, results: results, now: now, schedule: configuration.retry(for: leased.entry.destination), random: &random
         )
-        let backOffUntil = now + configuration.retry.delay(afterAttempt: max(1, outcome.attempts), using: &random).seconds
+        let backOffUntil = now + configuration.retry(for: leased.entry.destination).delay(afterAttempt: max(1, outcome.attempts), using: &random).seconds
         let dueAgain: Double
         switch outcome.decision {
         case .retry(let at): dueAgain = at
         case .complete: dueAgain = backOffUntil
         }
-        metrics.record(outcome)
+        metrics.record(outcome, destination: leased.entry.destination)
         for recipient in outcome.recipients where results[recipient.id ?? -1] != nil && recipient.state != .delivered {
             logger.info("recipient not delivered", metadata: [
                 "outbound.recipient": "\(recipient.address)", "outbound.state": "\(recipient.state.rawValue)",
                 "outbound.reply": "\(recipient.lastResponse ?? "")",
             ])
         }
-        if outcome.decision == .complete, outcome.newlyFailed.isEmpty {
+        if outcome.decision == .complete, outcome.newlyFailed.isEmpty, outcome.delivered == 0 {
             // Nothing to report: removing the entry records everything, in one transaction.
             let saved = await save(outcome, logger: logger) {
                 try await queue.finishAttempt(leased, report: nil, reported: [], complete: true, owner: owner) != nil
@@ -143,9 +151,11 @@ extension DeliveryService {
     /// Spools a report on `failures` when the policy wants one; `nil` (logged) when it does not.
     private func makeReport(for leased: LeasedEntry, failures: [RecipientRecord], logger: Logger) async throws -> SpooledReport? {
         let sender = (try? SMTPAddress(leased.entry.sender)) ?? .null
-        guard let recipient = configuration.failurePolicy.reportRecipient(sender: sender, isReport: leased.entry.isReport) else {
-            logger.warning("permanent failure not reported", metadata: [
-                "outbound.policy": "\(configuration.failurePolicy)", "outbound.failed": "\(failures.map(\.address).joined(separator: ","))",
+        let policy = configuration.failurePolicy(for: leased.entry.destination)
+        guard let recipient = policy.reportRecipient(sender: sender, isReport: leased.entry.isReport) else {
+            // A copy given up on is an operator's problem: critical, so alerting sees it.
+            logger.log(level: leased.entry.destination == nil ? .warning : .critical, "permanent failure not reported", metadata: [
+                "outbound.policy": "\(policy)", "outbound.failed": "\(failures.map(\.address).joined(separator: ","))",
                 "outbound.reason": "\(leased.entry.isReport ? "a report is never reported on" : sender.isNull ? "null sender" : "policy drop")",
             ])
             return nil

@@ -22,6 +22,8 @@ public struct DeliveryService: Service, CustomStringConvertible {
     let client: SMTPClient
     let logger: Logger
     let metrics: OutboundMetrics
+    /// Deliveries noted before they are committed (see ``DeliveryJournal``).
+    let journal: DeliveryJournal
 
     /// Creates the service.
     /// - Throws: ``SMTPConfigurationError`` when the configuration is invalid.
@@ -38,6 +40,7 @@ public struct DeliveryService: Service, CustomStringConvertible {
         self.client = try SMTPClient(configuration: configuration.client, eventLoopGroup: eventLoopGroup, logger: logger)
         self.logger = logger
         self.metrics = metrics
+        self.journal = DeliveryJournal(databasePath: queue.databasePath)
     }
 
     /// `DeliveryService(var/outbound/queue.sqlite)`.
@@ -57,7 +60,28 @@ public struct DeliveryService: Service, CustomStringConvertible {
         let lock = try RunnerLock.acquire(forDatabase: queue.databasePath)
         defer { lock.release() }
         let owner = UUID().uuidString.lowercased()
-        let released = try await queue.releaseAllLeases()
+        // Deliveries a killed runner noted but did not commit: delivered, never sent again.
+        let recovered = try await queue.markDelivered(try journal.recorded())
+        try journal.openEmpty()
+        if recovered > 0 {
+            logger.notice("deliveries recovered from the delivery journal", metadata: ["outbound.recovered": "\(recovered)"])
+        }
+        let releasedEntries = try await queue.releaseLeases()
+        let released = releasedEntries.count
+        for entry in releasedEntries {
+            // The previous runner stopped while it held these: one may have reached its server
+            // without the outcome being saved (the window RFC 1047 describes), and is sent again.
+            logger.warning("entry was being delivered when the previous runner stopped; sent again (its server may get it twice)", metadata: [
+                "outbound.entry": "\(entry.id ?? 0)", "mail.queue_id": "\(entry.originQueueId ?? "-")",
+                "outbound.destination": "\(entry.destination ?? "-")",
+            ])
+        }
+        let abandoned = try await queue.dropAbandonedHolds()
+        if abandoned > 0 {
+            logger.warning("held entries of a gateway that stopped before answering the MTA dropped (the MTA sends those messages again)", metadata: [
+                "outbound.dropped_holds": "\(abandoned)",
+            ])
+        }
         let orphans = try await queue.quarantineOrphanedFiles(olderThan: configuration.orphanAge)
         for path in orphans.quarantined {
             logger.warning("message file without a queue entry moved to quarantine", metadata: ["outbound.file": "\(path)"])
@@ -129,6 +153,9 @@ public struct DeliveryService: Service, CustomStringConvertible {
         do {
             let statistics = try await queue.statistics()
             metrics.record(statistics, now: queue.clock.now())
+            if !configuration.destinations.isEmpty {
+                metrics.record(destinations: try await queue.destinationStatistics(), known: configuration.destinations.keys, now: queue.clock.now())
+            }
             return statistics.depth
         } catch {
             logger.error("cannot read queue statistics", metadata: ["error": "\(error)"])

@@ -14,9 +14,16 @@ public struct EnqueueRequest: Sendable {
     public var origin: String?
     /// The MTA's queue id of the original message, for logs.
     public var originQueueID: String?
-    /// Not due before this time (the gateway holds split copies until the MTA has its answer,
-    /// then releases them with ``OutboundQueue/retry(_:)``); `nil`: due at once.
+    /// Not due before this time; `nil`: due at once.
     public var holdUntil: Date?
+    /// Held back until ``OutboundQueue/release(_:)``: the gateway queues split copies, notices
+    /// and duplicates this way before it answers the MTA and releases them once the answer is
+    /// decided. Held entries of a queue instance that is gone (a crash before the answer, so the
+    /// MTA keeps the message and sends it again) are dropped when delivery starts
+    /// (``OutboundQueue/dropAbandonedHolds()``), so nothing is sent twice.
+    public var held: Bool
+    /// The named destination it goes to (per-destination retry, failure policy, metrics, logs).
+    public var destination: String?
 
     /// Creates a request.
     public init(
@@ -26,9 +33,13 @@ public struct EnqueueRequest: Sendable {
         relay: SMTPRelay? = nil,
         origin: String? = nil,
         originQueueID: String? = nil,
-        holdUntil: Date? = nil
+        holdUntil: Date? = nil,
+        held: Bool = false,
+        destination: String? = nil
     ) {
         self.holdUntil = holdUntil
+        self.held = held
+        self.destination = destination
         self.sender = sender
         self.recipients = recipients
         self.message = message

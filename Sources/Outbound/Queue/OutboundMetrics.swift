@@ -11,6 +11,9 @@ import Metrics
 /// | `sekisho_outbound_deferred_total` | counter | recipient attempts deferred (transient failure) |
 /// | `sekisho_outbound_failed_total` | counter | recipients failed permanently (incl. expired) |
 /// | `sekisho_outbound_bounced_total` | counter | delivery reports queued (bounce or notify) |
+/// | `sekisho_outbound_destination_messages_total{destination,event}` | counter | per named destination: messages `queued`; attempts that `delivered` (to at least one recipient), were `deferred`, or `failed` (at least one recipient for good) |
+/// | `sekisho_outbound_destination_depth{destination}` | gauge | entries queued for the destination |
+/// | `sekisho_outbound_destination_oldest_age_seconds{destination}` | gauge | age of its oldest entry (0 when none) |
 public struct OutboundMetrics: Sendable {
     let depth: Gauge
     let oldestAge: Gauge
@@ -18,6 +21,7 @@ public struct OutboundMetrics: Sendable {
     let deferred: Counter
     let failed: Counter
     let bounced: Counter
+    let factory: any MetricsFactory
 
     /// Creates the metrics with `factory` (the bootstrapped system's by default).
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -27,6 +31,27 @@ public struct OutboundMetrics: Sendable {
         deferred = Counter(label: "sekisho_outbound_deferred_total", factory: factory)
         failed = Counter(label: "sekisho_outbound_failed_total", factory: factory)
         bounced = Counter(label: "sekisho_outbound_bounced_total", factory: factory)
+        self.factory = factory
+    }
+
+    /// Counts a message queued for `destination` (the gateway calls this after enqueueing).
+    public func recordQueued(destination: String) {
+        destinationCounter(destination, event: "queued").increment()
+    }
+
+    private func destinationCounter(_ destination: String, event: String) -> Counter {
+        Counter(label: "sekisho_outbound_destination_messages_total", dimensions: [("destination", destination), ("event", event)], factory: factory)
+    }
+
+    /// Sets the per-destination gauges: every name in `known` (0 when it has nothing queued)
+    /// and every destination with entries.
+    func record(destinations statistics: [String: QueueStatistics], known: some Sequence<String>, now: Date) {
+        for name in Set(known).union(statistics.keys) {
+            let entry = statistics[name]
+            Gauge(label: "sekisho_outbound_destination_depth", dimensions: [("destination", name)], factory: factory).record(entry?.depth ?? 0)
+            let age = entry?.oldestCreatedAt.map { max(0, now.timeIntervalSince($0)) } ?? 0
+            Gauge(label: "sekisho_outbound_destination_oldest_age_seconds", dimensions: [("destination", name)], factory: factory).record(age)
+        }
     }
 
     func record(_ statistics: QueueStatistics, now: Date) {
@@ -38,9 +63,13 @@ public struct OutboundMetrics: Sendable {
         bounced.increment()
     }
 
-    func record(_ outcome: AttemptOutcome) {
+    func record(_ outcome: AttemptOutcome, destination: String? = nil) {
         if outcome.delivered > 0 { delivered.increment(by: outcome.delivered) }
         if outcome.deferred > 0 { deferred.increment(by: outcome.deferred) }
         if outcome.failed > 0 { failed.increment(by: outcome.failed) }
+        guard let destination else { return }
+        if outcome.delivered > 0 { destinationCounter(destination, event: "delivered").increment() }
+        if outcome.deferred > 0 { destinationCounter(destination, event: "deferred").increment() }
+        if outcome.failed > 0 { destinationCounter(destination, event: "failed").increment() }
     }
 }

@@ -30,6 +30,7 @@ extension OutboundQueue {
         return try await database.write { db in
             let due = EntryRecord
                 .filter(Column("next_attempt_at") <= now)
+                .filter(Column("held_by") == nil)
                 .filter(Column("lease_owner") == nil || (Column("lease_owner") != owner && Column("lease_expires_at") <= now))
                 .order(Column("next_attempt_at"), Column("id"))
             guard let first = try due.fetchOne(db) else { return [] }
@@ -66,15 +67,40 @@ extension OutboundQueue {
         }
     }
 
-    /// Clears every lease. Only safe while holding the runner lock (no other runner is alive), so
-    /// entries a crashed runner held become due again.
+    /// Marks recipients delivered that the delivery journal names (a runner was killed between a
+    /// server's `250` and its commit); returns how many changed. Entries gone are skipped.
+    func markDelivered(_ noted: [(entry: Int64, recipients: [Int64])]) async throws -> Int {
+        guard !noted.isEmpty else { return 0 }
+        let now = clock.now().timeIntervalSince1970
+        return try await database.write { db in
+            var changed = 0
+            for (entry, recipients) in noted {
+                changed += try RecipientRecord
+                    .filter(Column("entry_id") == entry && recipients.contains(Column("id")) && Column("state") != RecipientState.delivered.rawValue)
+                    .updateAll(
+                        db, Column("state").set(to: RecipientState.delivered.rawValue),
+                        Column("last_response").set(to: "accepted (recovered from the delivery journal after a restart)"),
+                        Column("updated_at").set(to: now)
+                    )
+            }
+            return changed
+        }
+    }
+
+    /// Clears every lease and returns how many there were. Only safe while holding the runner
+    /// lock (no other runner is alive), so entries a crashed runner held become due again.
     func releaseAllLeases() async throws -> Int {
+        try await releaseLeases().count
+    }
+
+    /// Clears every lease (see ``releaseAllLeases()``) and returns the entries that were leased:
+    /// a runner that stopped without giving them back may have been delivering them.
+    func releaseLeases() async throws -> [EntryRecord] {
         try await database.write { db in
-            try EntryRecord.filter(Column("lease_owner") != nil).updateAll(
-                db,
-                Column("lease_owner").set(to: nil),
-                Column("lease_expires_at").set(to: nil)
-            )
+            let leased = EntryRecord.filter(Column("lease_owner") != nil)
+            let entries = try leased.fetchAll(db)
+            try leased.updateAll(db, Column("lease_owner").set(to: nil), Column("lease_expires_at").set(to: nil))
+            return entries
         }
     }
 
@@ -83,17 +109,28 @@ extension OutboundQueue {
     /// is saved whatever happens after. The lease stays until step 2 (``finishAttempt(_:report:reported:complete:owner:)``)
     /// or ``backOff(_:until:reason:owner:)``. Returns `false` when the entry is gone or no longer
     /// leased by `owner`.
+    ///
+    /// This commit closes the window in which a server has a message but the queue does not know
+    /// it (RFC 1047): a crash of the process there means the message is sent again. It is made
+    /// with `synchronous = NORMAL` — written to the WAL without waiting for the disk, which a
+    /// killed process cannot undo — so the window is a `write()`, not an `fsync()`; the next
+    /// `FULL` commit (step 2 of the same attempt) makes it durable against power loss too.
     func recordAttempt(_ id: Int64, outcome: AttemptOutcome, nextAttemptAt: Double, owner: String) async throws -> Bool {
-        try await database.write { db in
-            guard var entry = try EntryRecord.filter(key: id).filter(Column("lease_owner") == owner).fetchOne(db) else {
-                return false
+        try await database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+            var found = false
+            try db.inTransaction {
+                guard var entry = try EntryRecord.filter(key: id).filter(Column("lease_owner") == owner).fetchOne(db) else { return .commit }
+                for recipient in outcome.recipients { try recipient.update(db) }
+                entry.attempts = outcome.attempts
+                entry.nextAttemptAt = nextAttemptAt
+                entry.lastError = outcome.lastError ?? entry.lastError
+                try entry.update(db)
+                found = true
+                return .commit
             }
-            for recipient in outcome.recipients { try recipient.update(db) }
-            entry.attempts = outcome.attempts
-            entry.nextAttemptAt = nextAttemptAt
-            entry.lastError = outcome.lastError ?? entry.lastError
-            try entry.update(db)
-            return true
+            return found
         }
     }
 

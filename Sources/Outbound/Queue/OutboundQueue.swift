@@ -16,6 +16,8 @@ public final class OutboundQueue: Sendable {
     let database: DatabasePool
     let clock: QueueClock
     let signal = QueueSignal()
+    /// This opening of the queue: entries enqueued ``EnqueueRequest/held`` carry it until released.
+    public let instanceID = UUID().uuidString.lowercased()
 
     private init(spool: SpoolDirectory, databasePath: String, database: DatabasePool, clock: QueueClock) {
         self.spool = spool
@@ -67,10 +69,11 @@ public final class OutboundQueue: Sendable {
         let stored = try await spool.store(request.message)
         let now = clock.now().timeIntervalSince1970
         do {
+            let heldBy = request.held ? instanceID : nil
             let id = try await database.write { db in
-                try Self.insert(request, spoolName: stored.name, properties: stored.properties, isReport: false, now: now, in: db)
+                try Self.insert(request, spoolName: stored.name, properties: stored.properties, isReport: false, now: now, heldBy: heldBy, in: db)
             }
-            signal.notify()
+            if !request.held { signal.notify() }
             return id
         } catch {
             await spool.remove(stored.name)
@@ -84,13 +87,14 @@ public final class OutboundQueue: Sendable {
         properties: MessageProperties,
         isReport: Bool,
         now: Double,
+        heldBy: String? = nil,
         in db: Database
     ) throws -> Int64 {
         var entry = EntryRecord(
             id: nil, createdAt: now, sender: request.sender.value, spoolName: spoolName, size: properties.size,
             hasEightBitBytes: properties.hasEightBitBytes, relay: EntryRecord.encode(request.relay), origin: request.origin,
             originQueueId: request.originQueueID, isReport: isReport, attempts: 0, nextAttemptAt: request.holdUntil.map { max(now, $0.timeIntervalSince1970) } ?? now,
-            leaseOwner: nil, leaseExpiresAt: nil, lastError: nil
+            leaseOwner: nil, leaseExpiresAt: nil, lastError: nil, destination: request.destination, heldBy: heldBy
         )
         try entry.insert(db)
         guard let id = entry.id else { throw OutboundQueueError("the database assigned no id") }
@@ -117,6 +121,32 @@ public final class OutboundQueue: Sendable {
             let recipients = try RecipientRecord.filter(Column("entry_id") == id).order(Column("id")).fetchAll(db)
             return QueueEntry(entry, recipients: recipients)
         }
+    }
+
+    /// Lets held entries go (due now), in one transaction: the gateway calls this once the MTA's
+    /// answer is decided, before it is sent.
+    /// - Throws: a database error; then none of them was released.
+    public func release(_ ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
+        let now = clock.now().timeIntervalSince1970
+        _ = try await database.write { db in
+            try EntryRecord.filter(keys: ids).updateAll(db, Column("held_by").set(to: nil), Column("next_attempt_at").set(to: now))
+        }
+        signal.notify()
+    }
+
+    /// Removes the held entries of other queue instances (and their files): their gateway died
+    /// before it answered the MTA, which therefore keeps the message and sends it again. Called
+    /// by the delivery service at start, under the runner lock. Returns how many were dropped.
+    public func dropAbandonedHolds() async throws -> Int {
+        let names = try await database.write { db -> [String] in
+            let abandoned = EntryRecord.filter(Column("held_by") != nil && Column("held_by") != instanceID)
+            let names = try abandoned.fetchAll(db).map(\.spoolName)
+            try abandoned.deleteAll(db)
+            return names
+        }
+        for name in names { await spool.remove(name) }
+        return names.count
     }
 
     /// Makes an entry due now; returns whether it exists.
@@ -162,6 +192,19 @@ public final class OutboundQueue: Sendable {
             let depth: Int = row?[0] ?? 0
             let oldest: Double? = row?[1]
             return QueueStatistics(depth: depth, oldestCreatedAt: oldest.map(Date.init(timeIntervalSince1970:)))
+        }
+    }
+
+    /// Depth and oldest entry per named destination (only destinations with entries).
+    public func destinationStatistics() async throws -> [String: QueueStatistics] {
+        try await database.read { db in
+            var result = [String: QueueStatistics]()
+            for row in try Row.fetchAll(db, sql: "SELECT destination, COUNT(*), MIN(created_at) FROM outbound_entry WHERE destination IS NOT NULL GROUP BY destination") {
+                let name: String = row[0]
+                let oldest: Double? = row[2]
+                result[name] = QueueStatistics(depth: row[1], oldestCreatedAt: oldest.map(Date.init(timeIntervalSince1970:)))
+            }
+            return result
         }
     }
 

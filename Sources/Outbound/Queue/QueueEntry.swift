@@ -41,6 +41,10 @@ public struct QueueEntry: Hashable, Sendable, Codable {
     /// The message's size as declared with `SIZE=` (RFC 1870: CRLF line ends, no dot-stuffing;
     /// ``MessageProperties/size``).
     public var size: Int
+    /// The named destination (duplicate copies), or `nil`.
+    public var destination: String?
+    /// Whether it waits for the gateway to answer the MTA (``OutboundQueue/release(_:)``).
+    public var isHeld: Bool
 }
 
 /// A recipient of a queued message.
@@ -78,7 +82,9 @@ extension QueueEntry {
             nextAttemptAt: Date(timeIntervalSince1970: record.nextAttemptAt),
             lastError: record.lastError,
             leasedUntil: record.leaseOwner == nil ? nil : record.leaseExpiresAt.map(Date.init(timeIntervalSince1970:)),
-            size: record.size
+            size: record.size,
+            destination: record.destination,
+            isHeld: record.heldBy != nil
         )
     }
 }

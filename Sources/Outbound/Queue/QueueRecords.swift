@@ -26,6 +26,12 @@ struct EntryRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord
     var leaseOwner: String?
     var leaseExpiresAt: Double?
     var lastError: String?
+    /// The named destination (a duplicate destination) for per-destination settings, metrics
+    /// and logs; `nil` for other mail.
+    var destination: String? = nil
+    /// The queue instance (``OutboundQueue/instanceID``) that holds the entry back until the MTA
+    /// has its answer (``OutboundQueue/release(_:)``); `nil` once released. Never leased while set.
+    var heldBy: String? = nil
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -102,6 +108,12 @@ enum QueueSchema {
         migrator.registerMigration("v2-reported") { db in
             try db.alter(table: RecipientRecord.databaseTableName) { table in
                 table.add(column: "reported", .boolean).notNull().defaults(to: false)
+            }
+        }
+        migrator.registerMigration("v3-destination-hold") { db in
+            try db.alter(table: EntryRecord.databaseTableName) { table in
+                table.add(column: "destination", .text)
+                table.add(column: "held_by", .text)
             }
         }
         return migrator

@@ -1,0 +1,149 @@
+import Foundation
+import GRDB
+import Logging
+import TestSupport
+import Testing
+@testable import Outbound
+
+/// What duplication needs from the queue: entries held until the gateway has answered the MTA
+/// (dropped when that gateway died first), the delivery journal that keeps a killed runner from
+/// sending again what a server already accepted, and named destinations with their own retry,
+/// failure policy, credentials and metrics.
+@Suite("Held entries, delivery journal and named destinations")
+struct HeldAndDestinationTests {
+    static func request(_ marker: String, held: Bool = false, destination: String? = nil, relay: SMTPRelay? = nil) -> EnqueueRequest {
+        EnqueueRequest(
+            sender: address("a@example.com"), recipients: [address("ok@example.org")], message: .bytes(testMessage(marker: marker)), relay: relay,
+            origin: "test", originQueueID: "Q\(marker)", held: held, destination: destination
+        )
+    }
+
+    @Test("a held entry is never leased until released; then it goes")
+    func heldUntilReleased() async throws {
+        try await withTemporaryQueue { queue, _ in
+            try await ScriptedSMTPServer.withServer(respond: { standardReply($0) }) { server in
+                let service = try DeliveryServiceTests.service(queue, server)
+                let id = try await queue.enqueue(Self.request("held", held: true))
+                #expect(try await queue.entry(id)?.isHeld == true)
+                #expect(try await DeliveryServiceTests.deliverDue(service, queue) == 0, "held: not due")
+                try await queue.release([id])
+                #expect(try await queue.entry(id)?.isHeld == false)
+                #expect(try await DeliveryServiceTests.deliverDue(service, queue) == 1)
+                #expect(server.messages.count == 1)
+                #expect(try await queue.entry(id) == nil)
+            }
+        }
+    }
+
+    @Test("held entries of a queue instance that is gone are dropped with their files; this instance's stay")
+    func abandonedHoldsDropped() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = "\(directory.path)/queue.sqlite"
+        let spool = "\(directory.path)/spool"
+        let dead = try await OutboundQueue.open(databasePath: database, spoolPath: spool)
+        let abandoned = try await dead.enqueue(Self.request("abandoned", held: true))
+        let released = try await dead.enqueue(Self.request("released", held: true))
+        try await dead.release([released])
+        let file = try #require(try await dead.entries().first { $0.id == abandoned }).id
+        #expect(file == abandoned)
+        let restarted = try await OutboundQueue.open(databasePath: database, spoolPath: spool)
+        let own = try await restarted.enqueue(Self.request("own", held: true))
+        #expect(try await restarted.dropAbandonedHolds() == 1)
+        let left = try await restarted.entries().map(\.id).sorted()
+        #expect(left == [released, own].sorted())
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(spool)/msg")
+        #expect(files.count == 2, "the dropped entry's file is gone: \(files)")
+    }
+
+    @Test("a delivery noted in the journal but never committed is not sent again after a restart")
+    func journalReplayed() async throws {
+        try await withTemporaryQueue { queue, directory in
+            try await ScriptedSMTPServer.withServer(respond: { standardReply($0) }) { server in
+                let id = try await queue.enqueue(Self.request("journal"))
+                let recipient = try await queue.database.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM outbound_recipient WHERE entry_id = ?", arguments: [id]) }
+                // What a runner killed right after the server's 250 leaves behind.
+                try "\(id) \(recipient ?? -1)\n12345 1,2\n\(id) 9".write(toFile: "\(directory.path)/queue.sqlite.delivered", atomically: false, encoding: .utf8)
+                var configuration = try DeliveryServiceTests.service(queue, server).configuration
+                configuration.stopsWhenEmpty = true
+                let logs = LogCapture()
+                let service = try DeliveryService(queue: queue, configuration: configuration, logger: logs.logger())
+                try await service.run()
+                #expect(server.messages.isEmpty, "accepted before the kill: not sent again")
+                #expect(try await queue.entries().isEmpty)
+                #expect(logs.records(containing: "recovered from the delivery journal").first?.metadata["outbound.recovered"] == "1")
+                let journal = try String(contentsOfFile: "\(directory.path)/queue.sqlite.delivered", encoding: .utf8)
+                #expect(journal.isEmpty, "emptied after the replay")
+            }
+        }
+    }
+
+    @Test("each delivery is noted in the journal before it is committed")
+    func journalWritten() async throws {
+        try await withTemporaryQueue { queue, directory in
+            try await ScriptedSMTPServer.withServer(respond: { standardReply($0) }) { server in
+                let service = try DeliveryServiceTests.service(queue, server)
+                try service.journal.openEmpty()
+                let id = try await queue.enqueue(Self.request("noted"))
+                #expect(try await DeliveryServiceTests.deliverDue(service, queue) == 1)
+                let journal = try String(contentsOfFile: "\(directory.path)/queue.sqlite.delivered", encoding: .utf8)
+                #expect(journal.hasPrefix("\(id) "), "\(journal)")
+            }
+        }
+    }
+
+    @Test("a named destination: its own retry and failure policy, its credentials, per-destination metrics")
+    func namedDestination() async throws {
+        try await withTemporaryQueue { queue, _ in
+            let metrics = RecordingMetrics()
+            let logs = LogCapture()
+            try await ScriptedSMTPServer.withServer(respond: { event in
+                if case .command(let line) = event {
+                    if line.hasPrefix("EHLO") { return "250-scripted.test\r\n250-AUTH PLAIN\r\n250 8BITMIME" }
+                    if line.hasPrefix("AUTH PLAIN ") { return line == "AUTH PLAIN " + Data("\u{0}copy\u{0}s3cret".utf8).base64EncodedString() ? "235 2.7.0 ok" : "535 5.7.8 no" }
+                    if line == "RCPT TO:<later@example.org>" { return "451 4.3.0 try later" }
+                }
+                return standardReply(event)
+            }) { server in
+                var client = SMTPClientConfiguration(heloName: "gateway.test", timeouts: SMTPTimeouts(all: .seconds(30)), allowsPlaintextAuthentication: true)
+                client.namedCredentials["duplicate:internal"] = SMTPCredentials(username: "copy", password: "s3cret")
+                var configuration = DeliveryServiceConfiguration(client: client, failurePolicy: .bounce)
+                let fast = RetrySchedule(initialDelay: .seconds(7), factor: 1, maximumDelay: .seconds(7), jitter: 0, maximumAge: .seconds(86_400))
+                configuration.destinations["internal"] = DestinationPolicy(retry: fast, failurePolicy: .drop)
+                let service = try DeliveryService(queue: queue, configuration: configuration, logger: logs.logger(), metrics: OutboundMetrics(factory: metrics))
+                let relay = SMTPRelay(host: "127.0.0.1", port: server.port, tls: SMTPTLSSettings(mode: .none), credentials: "duplicate:internal")
+                let unknownCredentials = SMTPRelay(host: "127.0.0.1", port: server.port, tls: SMTPTLSSettings(mode: .none), credentials: "duplicate:gone")
+                let delivered = try await queue.enqueue(Self.request("copy", destination: "internal", relay: relay))
+                var later = Self.request("later", destination: "internal", relay: relay)
+                later.recipients = [address("later@example.org")]
+                let deferred = try await queue.enqueue(later)
+                let noCredentials = try await queue.enqueue(Self.request("nocred", destination: "internal", relay: unknownCredentials))
+                OutboundMetrics(factory: metrics).recordQueued(destination: "internal")
+                while try await DeliveryServiceTests.deliverDue(service, queue) > 0 {}
+                #expect(try await queue.entry(delivered) == nil)
+                #expect(server.commands.contains { $0.hasPrefix("AUTH PLAIN ") })
+                let retried = try #require(try await queue.entry(deferred))
+                #expect(abs(retried.nextAttemptAt.timeIntervalSinceNow - 7) < 2, "the destination's own schedule: \(retried.nextAttemptAt.timeIntervalSinceNow)")
+                let waiting = try #require(try await queue.entry(noCredentials))
+                #expect(waiting.recipients.first?.state == .deferred)
+                #expect(waiting.lastError?.contains("no credentials named") == true, "\(waiting.lastError ?? "")")
+                let key = { (event: String) in RecordingMetrics.key("sekisho_outbound_destination_messages_total", [("destination", "internal"), ("event", event)]) }
+                #expect(metrics.value(key("queued")) == 1)
+                #expect(metrics.value(key("delivered")) == 1)
+                #expect(metrics.value(key("deferred")) == 2)
+                #expect(logs.records(containing: "delivery complete").first?.metadata["outbound.destination"] == "internal")
+                #expect(logs.records(containing: "delivery complete").first?.metadata["mail.queue_id"] == "Qcopy")
+                // Given up after the maximum age: never bounced to the sender (drop), logged as critical.
+                var expiring = configuration
+                expiring.destinations["internal"]?.retry.maximumAge = .seconds(1)
+                let strict = try DeliveryService(queue: queue, configuration: expiring, logger: logs.logger(), metrics: OutboundMetrics(factory: metrics))
+                try await Task.sleep(for: .seconds(1.2))
+                _ = try await queue.retryAll()
+                while try await DeliveryServiceTests.deliverDue(strict, queue) > 0 {}
+                #expect(try await queue.entries().filter { $0.isReport }.isEmpty, "a copy is never bounced")
+                #expect(logs.records(containing: "permanent failure not reported").contains { $0.level == .critical })
+                #expect(metrics.value(key("failed")) == 2)
+            }
+        }
+    }
+}
