@@ -108,6 +108,20 @@ enum DuplicateChecks {
         return String(text[start..<end]).debugDescription
     }
 
+    /// The queue id the sending Postfix gave each message whose subject starts with `prefix`
+    /// (its `Received: … by rig.test (Postfix) with ESMTP id …` line).
+    static func queueIDsBySubject(_ messages: [GatewayOnPostfix.SinkMessage], prefix: String) -> [String: String] {
+        var ids = [String: String]()
+        for message in messages {
+            let lines = message.text.split(separator: "\n")
+            guard let subject = lines.first(where: { $0.hasPrefix("Subject: \(prefix)") }) else { continue }
+            guard let line = lines.first(where: { $0.contains("by rig.test (Postfix) with ESMTP id ") }) else { continue }
+            let id = line.components(separatedBy: "with ESMTP id ").last?.trimmingCharacters(in: CharacterSet(charactersIn: "; \r")) ?? ""
+            ids[subject.dropFirst("Subject: ".count).trimmingCharacters(in: .whitespacesAndNewlines)] = id
+        }
+        return ids
+    }
+
     /// How many sink messages carry each subject that starts with `prefix`.
     static func countBySubject(_ messages: [GatewayOnPostfix.SinkMessage], prefix: String) -> [String: Int] {
         var counts = [String: Int]()

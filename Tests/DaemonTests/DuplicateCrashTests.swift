@@ -3,9 +3,11 @@ import TestSupport
 import Testing
 
 /// `kill -9` of sekishod while messages stream through Postfix and copies are being delivered:
-/// after the restart every message the client saw accepted has exactly one copy at the copy
-/// server, and none is doubled — copies of messages the MTA never got an answer for were held
-/// and are dropped (the client sends those again), copies already released are delivered.
+/// after the restart every message the client saw accepted has its copy at the copy server, and
+/// none is doubled by the gateway — copies of messages the MTA never got an answer for were held
+/// and are dropped (the client sends those again), deliveries noted in the journal are not
+/// repeated. The one doubling left is RFC 1047's: a copy the server committed whose 250 never
+/// arrived, which the restart names.
 @Suite("Duplication survives kill -9", .serialized, .enabled(if: TestEnvironment.canRunPostfix || TestEnvironment.isCI))
 struct DuplicateCrashTests {
     @Test(.timeLimit(.minutes(5))) func noCopyLostOrDoubledAfterKill9() async throws {
@@ -86,12 +88,23 @@ struct DuplicateCrashTests {
         let missing = accepted.filter { counted[$0] == nil }
         let doubled = counted.filter { $0.value > 1 }
         #expect(missing.isEmpty, "copies lost: \(missing.sorted().prefix(5))")
-        #expect(doubled.isEmpty, "copies doubled: \(doubled.sorted { $0.key < $1.key }.prefix(5))")
+        // No copy is doubled except one whose delivery was under way when the process died, in
+        // the moment no SMTP client can close (RFC 1047): the copy server had committed it and
+        // its 250 had not arrived. The restart names each such entry with its queue id.
+        let restartLog = (try? String(contentsOfFile: "\(state)-2.log", encoding: .utf8)) ?? ""
+        let inDoubt = Set(restartLog.split(separator: "\n").filter { $0.contains("entry was leased for delivery when the previous runner stopped") }.compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("mail.queue_id=") }.map { String($0.dropFirst("mail.queue_id=".count)) }
+        })
+        let originalQueueIDs = DuplicateChecks.queueIDsBySubject(GatewayOnPostfix.sinkMessages(rig), prefix: run)
+        for (subject, _) in doubled {
+            let queueID = originalQueueIDs[subject] ?? "?"
+            #expect(inDoubt.contains(queueID), "\(subject) (queue id \(queueID)) doubled without being in doubt at the restart (in doubt: \(inDoubt.sorted()))")
+        }
         // The originals: each accepted message exactly once at rig A's sink.
         let originals = DuplicateChecks.countBySubject(GatewayOnPostfix.sinkMessages(rig), prefix: run)
         #expect(originals.count == accepted.count && originals.values.allSatisfy { $0 == 1 })
         let log = (try? String(contentsOfFile: "\(state)-2.log", encoding: .utf8)) ?? ""
-        print("duplicate kill -9: \(results.filter { $0.1 == 250 }.count) accepted before the kill, \(results.filter { $0.1 != 250 }.count) refused and resent; restart log mentions dropped holds: \(log.contains("dropped_holds"))")
+        print("duplicate kill -9: \(results.filter { $0.1 == 250 }.count) accepted before the kill, \(results.filter { $0.1 != 250 }.count) refused and resent; held copies dropped at the restart: \(log.contains("dropped_holds")); copies in doubt: \(inDoubt.count), doubled: \(doubled.count)")
         second.process.terminate()
         #expect(await second.waitForExit(timeout: 30) == 0, "\(second.output)")
         await rig.stop()

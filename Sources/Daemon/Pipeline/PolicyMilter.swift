@@ -280,17 +280,6 @@ struct PolicyMilter: MilterHandler {
                     return failure
                 }
             }
-            // The answer is decided: the held mail may go — or, when that cannot be recorded,
-            // nothing goes and the MTA keeps the message.
-            if let queue = context.heldQueue, !held.isEmpty {
-                do {
-                    try await queue.release(held)
-                } catch {
-                    await drop(held, from: queue)
-                    return fail(.tempfail, reason: "cannot release the queued copies: \(error)", logger: logger)
-                }
-                context.duplicate?.countQueued(duplicated)
-            }
             logger.info(
                 "message passed",
                 metadata: [
@@ -299,7 +288,43 @@ struct PolicyMilter: MilterHandler {
                     "verdict": "continue",
                 ]
             )
+            // The held mail may go once the MTA has its answer: noted in the queue's release
+            // journal at the very moment the answer is written (a process killed before that
+            // has them dropped at the next start, the MTA sending the message again; one killed
+            // after has the note honoured), then committed.
+            if let queue = context.heldQueue, !held.isEmpty {
+                let (ids, duplicate, copies, log) = (held, context.duplicate, duplicated, logger)
+                modifier.onAnswer { verdict in
+                    guard verdict == .continue || verdict == .accept else {
+                        Task { for id in ids { _ = try? await queue.drop(id) } }
+                        return
+                    }
+                    let noted = queue.noteReleased(ids)
+                    Task { await Self.commitRelease(ids, noted: noted, queue: queue, logger: log, counting: duplicate, copies: copies) }
+                }
+            }
             return .continue
+        }
+    }
+
+    /// Commits a release after the answer. A noted release that cannot be committed now is the
+    /// delivery service's to commit later (and the next start's, after a crash); one that could
+    /// not even be noted is retried here until it goes through.
+    static func commitRelease(_ ids: [Int64], noted: Bool, queue: OutboundQueue, logger: Logger, counting duplicate: DuplicateStep?, copies: DuplicateStep.Queued) async {
+        var failures = 0
+        while true {
+            do {
+                try await queue.release(ids)
+                duplicate?.countQueued(copies)
+                return
+            } catch {
+                failures += 1
+                logger.error("cannot release the mail held for this message; retrying", metadata: [
+                    "error": "\(error)", "outbound.entries": "\(ids)", "outbound.noted": "\(noted)",
+                ])
+                if noted { return }
+                try? await Task.sleep(for: .seconds(min(60, 1 << min(failures, 6))))
+            }
         }
     }
 

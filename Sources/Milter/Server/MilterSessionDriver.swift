@@ -217,6 +217,13 @@ struct MilterSessionDriver {
             }
         }
         output.writeMilterResponse(response ?? .continue)
+        let answerActions = modifier.takeAnswerActions()
+        if !answerActions.isEmpty {
+            // The handler's commit point, then the answer itself, back to back.
+            for action in answerActions { action(verdict) }
+            try await transport.write(output)
+            output.clear()
+        }
     }
 
     /// Writes a streamed replacement body as `SMFIR_REPLBODY` packets, handing the transport a

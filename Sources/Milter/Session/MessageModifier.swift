@@ -16,6 +16,7 @@ public final class MessageModifier {
     private var bodySource: (any ReplacementBodySource)?
     private var finished = false
     private let sendProgress: () async throws -> Void
+    private var answerActions: [@Sendable (MilterVerdict) -> Void] = []
 
     private enum Change {
         case response(MilterResponse)
@@ -31,6 +32,22 @@ public final class MessageModifier {
     init(negotiated: NegotiatedOptions, sendProgress: @escaping () async throws -> Void) {
         self.negotiated = negotiated
         self.sendProgress = sendProgress
+    }
+
+    /// Runs `action` with the final verdict at the moment the answer leaves: after every
+    /// modification and the reply are in the batch, just before it is written to the MTA's
+    /// connection, on the same thread, with nothing in between. For a commit point that has to
+    /// sit next to the answer (a note that mail held for this message may now go: a process
+    /// killed between the two should have done neither or both). The action must be quick and
+    /// must not block: a `write()` to a file, not an `fsync()` or a lock others hold for long.
+    public func onAnswer(_ action: @escaping @Sendable (MilterVerdict) -> Void) {
+        answerActions.append(action)
+    }
+
+    /// The actions of ``onAnswer(_:)``, taken once by the session.
+    func takeAnswerActions() -> [@Sendable (MilterVerdict) -> Void] {
+        defer { answerActions = [] }
+        return answerActions
     }
 
     /// Appends a header at the end (`SMFIR_ADDHEADER`). Multi-line values use `\n` (or `\r\n`)

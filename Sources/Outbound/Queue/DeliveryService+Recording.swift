@@ -26,7 +26,7 @@ extension DeliveryService {
             if case .delivered = outcome { return id }
             return nil
         }
-        let journaled = journal.noteDelivered(entry: leased.id, recipients: accepted.sorted())
+        let journaled = !accepted.isEmpty && journal.append([leased.id] + accepted.sorted())
         defer { if journaled { journal.committed() } }
         let logger = entryLogger(leased)
         let now = queue.clock.now().timeIntervalSince1970

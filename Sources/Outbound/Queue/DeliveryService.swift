@@ -22,8 +22,8 @@ public struct DeliveryService: Service, CustomStringConvertible {
     let client: SMTPClient
     let logger: Logger
     let metrics: OutboundMetrics
-    /// Deliveries noted before they are committed (see ``DeliveryJournal``).
-    let journal: DeliveryJournal
+    /// Deliveries noted before they are committed (the delivery journal, ``QueueJournal``).
+    let journal: QueueJournal
 
     /// Creates the service.
     /// - Throws: ``SMTPConfigurationError`` when the configuration is invalid.
@@ -40,7 +40,7 @@ public struct DeliveryService: Service, CustomStringConvertible {
         self.client = try SMTPClient(configuration: configuration.client, eventLoopGroup: eventLoopGroup, logger: logger)
         self.logger = logger
         self.metrics = metrics
-        self.journal = DeliveryJournal(databasePath: queue.databasePath)
+        self.journal = QueueJournal(path: queue.databasePath + ".delivered")
     }
 
     /// `DeliveryService(var/outbound/queue.sqlite)`.
@@ -61,8 +61,9 @@ public struct DeliveryService: Service, CustomStringConvertible {
         defer { lock.release() }
         let owner = UUID().uuidString.lowercased()
         // Deliveries a killed runner noted but did not commit: delivered, never sent again.
-        let recovered = try await queue.markDelivered(try journal.recorded())
-        try journal.openEmpty()
+        let noted = journal.lines().compactMap { line in line.count >= 2 ? (entry: line[0], recipients: Array(line.dropFirst())) : nil }
+        let recovered = try await queue.markDelivered(noted)
+        try journal.open(empty: true)
         if recovered > 0 {
             logger.notice("deliveries recovered from the delivery journal", metadata: ["outbound.recovered": "\(recovered)"])
         }
@@ -71,15 +72,20 @@ public struct DeliveryService: Service, CustomStringConvertible {
         for entry in releasedEntries {
             // The previous runner stopped while it held these: one may have reached its server
             // without the outcome being saved (the window RFC 1047 describes), and is sent again.
-            logger.warning("entry was being delivered when the previous runner stopped; sent again (its server may get it twice)", metadata: [
+            logger.warning("entry was leased for delivery when the previous runner stopped; sent again (if its server had already accepted it, it gets it twice)", metadata: [
                 "outbound.entry": "\(entry.id ?? 0)", "mail.queue_id": "\(entry.originQueueId ?? "-")",
                 "outbound.destination": "\(entry.destination ?? "-")",
             ])
         }
-        let abandoned = try await queue.dropAbandonedHolds()
-        if abandoned > 0 {
+        let settled = try await queue.settleAbandonedHolds()
+        if settled.dropped > 0 {
             logger.warning("held entries of a gateway that stopped before answering the MTA dropped (the MTA sends those messages again)", metadata: [
-                "outbound.dropped_holds": "\(abandoned)",
+                "outbound.dropped_holds": "\(settled.dropped)",
+            ])
+        }
+        if settled.released > 0 {
+            logger.warning("held entries from before the machine restarted released (their release may have been lost; sent, perhaps twice, never lost)", metadata: [
+                "outbound.released_holds": "\(settled.released)",
             ])
         }
         let orphans = try await queue.quarantineOrphanedFiles(olderThan: configuration.orphanAge)
@@ -148,8 +154,14 @@ public struct DeliveryService: Service, CustomStringConvertible {
         }
     }
 
-    /// Updates the depth and age gauges; returns the depth (-1 when unknown).
+    /// Updates the depth and age gauges; returns the depth (-1 when unknown). Commits releases
+    /// the gateway noted but could not commit first.
     private func updateGauges() async -> Int {
+        do {
+            try await queue.commitNotedReleases()
+        } catch {
+            logger.error("cannot commit noted releases; retrying", metadata: ["error": "\(error)"])
+        }
         do {
             let statistics = try await queue.statistics()
             metrics.record(statistics, now: queue.clock.now())

@@ -18,9 +18,10 @@ public struct EnqueueRequest: Sendable {
     public var holdUntil: Date?
     /// Held back until ``OutboundQueue/release(_:)``: the gateway queues split copies, notices
     /// and duplicates this way before it answers the MTA and releases them once the answer is
-    /// decided. Held entries of a queue instance that is gone (a crash before the answer, so the
-    /// MTA keeps the message and sends it again) are dropped when delivery starts
-    /// (``OutboundQueue/dropAbandonedHolds()``), so nothing is sent twice.
+    /// decided. Held entries of a queue instance that is gone are settled when delivery starts
+    /// (``OutboundQueue/settleAbandonedHolds()``): dropped after a crash of the process (the MTA
+    /// got no answer, keeps the message and sends it again, so nothing is sent twice), released
+    /// after a restart of the machine (nothing is lost).
     public var held: Bool
     /// The named destination it goes to (per-destination retry, failure policy, metrics, logs).
     public var destination: String?

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import NIOPosix
+import Synchronization
 
 /// The durable outbound queue: messages in a spool directory, their envelopes and delivery state
 /// in SQLite (GRDB, WAL journal, `synchronous = FULL`).
@@ -16,14 +17,30 @@ public final class OutboundQueue: Sendable {
     let database: DatabasePool
     let clock: QueueClock
     let signal = QueueSignal()
-    /// This opening of the queue: entries enqueued ``EnqueueRequest/held`` carry it until released.
-    public let instanceID = UUID().uuidString.lowercased()
+    /// This opening of the queue, `<boot id>/<uuid>`: entries enqueued ``EnqueueRequest/held``
+    /// carry it until released (``settleAbandonedHolds()`` tells a crashed process from a
+    /// machine that restarted by the boot id).
+    public let instanceID = "\(OutboundQueue.bootID)/\(UUID().uuidString.lowercased())"
+
+    /// Releases noted just before the MTA got its answer (``noteReleased(_:)``), for the next
+    /// start to honour if this process dies before they are committed.
+    let releaseJournal: QueueJournal
+    /// Ids noted in the release journal whose release is not committed yet.
+    private let notedReleases = Mutex<[[Int64]]>([])
+
+    /// The kernel's id of this boot (`/proc/sys/kernel/random/boot_id`), or `unknown`.
+    static let bootID: String = {
+        let text = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)) ?? ""
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? "unknown" : trimmed
+    }()
 
     private init(spool: SpoolDirectory, databasePath: String, database: DatabasePool, clock: QueueClock) {
         self.spool = spool
         self.databasePath = databasePath
         self.database = database
         self.clock = clock
+        self.releaseJournal = QueueJournal(path: "\(databasePath).released-\(instanceID.split(separator: "/").last ?? "x")")
     }
 
     /// Opens (creating when missing) the database and the spool directory.
@@ -66,6 +83,10 @@ public final class OutboundQueue: Sendable {
     @discardableResult
     public func enqueue(_ request: EnqueueRequest) async throws -> Int64 {
         guard !request.recipients.isEmpty else { throw OutboundQueueError("a message needs at least one recipient") }
+        if request.held, !releaseJournal.isOpen {
+            // Opened before the first held entry exists, so noting a release is only a write().
+            try releaseJournal.open(empty: false)
+        }
         let stored = try await spool.store(request.message)
         let now = clock.now().timeIntervalSince1970
         do {
@@ -123,30 +144,96 @@ public final class OutboundQueue: Sendable {
         }
     }
 
-    /// Lets held entries go (due now), in one transaction: the gateway calls this once the MTA's
-    /// answer is decided, before it is sent.
-    /// - Throws: a database error; then none of them was released.
+    /// Notes that held entries may go, in the release journal, with one `write()`: the gateway
+    /// calls this at the moment it answers the MTA (``Milter/MessageModifier/onAnswer(_:)``),
+    /// then ``release(_:)`` commits it. A process killed in between has the note honoured at the
+    /// next start; one killed before it has the entries dropped (the MTA got no answer). Returns
+    /// whether the note was written (when not, only the commit records the release).
+    @discardableResult
+    public func noteReleased(_ ids: [Int64]) -> Bool {
+        guard !ids.isEmpty, releaseJournal.append(ids) else { return false }
+        notedReleases.withLock { $0.append(ids) }
+        return true
+    }
+
+    /// Lets held entries go (due now), in one transaction. The commit is made with
+    /// `synchronous = NORMAL` (written to the WAL, which a killed process cannot undo; the next
+    /// `FULL` commit makes it durable against power loss, and a release lost to a power failure
+    /// is made good at the next start: held entries from an earlier boot are released).
+    /// - Throws: a database error; then none of them was released (a noted release is tried
+    ///   again by ``commitNotedReleases()``).
     public func release(_ ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
         let now = clock.now().timeIntervalSince1970
-        _ = try await database.write { db in
-            try EntryRecord.filter(keys: ids).updateAll(db, Column("held_by").set(to: nil), Column("next_attempt_at").set(to: now))
+        try await database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+            try db.inTransaction {
+                try EntryRecord.filter(keys: ids).updateAll(db, Column("held_by").set(to: nil), Column("next_attempt_at").set(to: now))
+                return .commit
+            }
         }
+        let wasNoted = notedReleases.withLock { noted -> Bool in
+            guard let index = noted.firstIndex(of: ids) else { return false }
+            noted.remove(at: index)
+            return true
+        }
+        if wasNoted { releaseJournal.committed() }
         signal.notify()
     }
 
-    /// Removes the held entries of other queue instances (and their files): their gateway died
-    /// before it answered the MTA, which therefore keeps the message and sends it again. Called
-    /// by the delivery service at start, under the runner lock. Returns how many were dropped.
-    public func dropAbandonedHolds() async throws -> Int {
-        let names = try await database.write { db -> [String] in
-            let abandoned = EntryRecord.filter(Column("held_by") != nil && Column("held_by") != instanceID)
-            let names = try abandoned.fetchAll(db).map(\.spoolName)
-            try abandoned.deleteAll(db)
-            return names
+    /// Commits the releases noted but not committed yet (a database error after the answer);
+    /// the delivery service calls this on every tick. Returns how many entries it released.
+    @discardableResult
+    public func commitNotedReleases() async throws -> Int {
+        let pending = notedReleases.withLock { $0 }
+        for ids in pending { try await release(ids) }
+        return pending.reduce(0) { $0 + $1.count }
+    }
+
+    /// What ``settleAbandonedHolds()`` did.
+    public struct SettledHolds: Sendable, Equatable {
+        /// Held by a process of this boot that is gone: it died before answering the MTA, which
+        /// keeps the message and sends it again. Removed with their files.
+        public var dropped: Int
+        /// Released: named in the dead instance's release journal (the MTA had its answer), or
+        /// held by a process of an earlier boot (the machine stopped, and the note may have been
+        /// lost with the page cache: sent, perhaps once too often, never lost).
+        public var released: Int
+    }
+
+    /// Settles the held entries of other queue instances: those their release journal names
+    /// are released (the MTA had its answer), the others of this boot are dropped with their
+    /// files (it had none), those of an earlier boot released (a power failure may have taken
+    /// the note with it: sent, perhaps twice, never lost). The other instances' release journals
+    /// are removed afterwards. Called by the delivery service at start, under the runner lock.
+    public func settleAbandonedHolds() async throws -> SettledHolds {
+        let own = instanceID
+        let bootPrefix = Self.bootID + "/"
+        let knownBoot = Self.bootID != "unknown"
+        let now = clock.now().timeIntervalSince1970
+        let directory = (databasePath as NSString).deletingLastPathComponent
+        let prefix = ((databasePath as NSString).lastPathComponent) + ".released-"
+        let journals = ((try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? [])
+            .filter { $0.hasPrefix(prefix) }
+            .map { directory.isEmpty ? $0 : "\(directory)/\($0)" }
+            .filter { $0 != releaseJournal.path }
+        let noted = Set(journals.flatMap { QueueJournal.lines(at: $0).joined() })
+        let (names, released) = try await database.write { db -> ([String], Int) in
+            let abandoned = try EntryRecord.filter(Column("held_by") != nil && Column("held_by") != own).fetchAll(db)
+            let dropped = abandoned.filter { entry in
+                knownBoot && (entry.heldBy ?? "").hasPrefix(bootPrefix) && !noted.contains(entry.id ?? -1)
+            }
+            let droppedIDs = Set(dropped.compactMap(\.id))
+            let releasedIDs = abandoned.compactMap(\.id).filter { !droppedIDs.contains($0) }
+            try EntryRecord.filter(keys: Array(droppedIDs)).deleteAll(db)
+            try EntryRecord.filter(keys: releasedIDs).updateAll(db, Column("held_by").set(to: nil), Column("next_attempt_at").set(to: now))
+            return (dropped.map(\.spoolName), releasedIDs.count)
         }
         for name in names { await spool.remove(name) }
-        return names.count
+        for journal in journals { unlink(journal) }
+        if released > 0 { signal.notify() }
+        return SettledHolds(dropped: names.count, released: released)
     }
 
     /// Makes an entry due now; returns whether it exists.
