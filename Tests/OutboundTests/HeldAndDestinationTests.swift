@@ -62,6 +62,26 @@ struct HeldAndDestinationTests {
         #expect(files.count == 3, "the dropped entry's file is gone: \(files)")
     }
 
+    @Test("a release noted at the answer but never committed is honoured at the next start; an unnoted one is dropped")
+    func releaseJournalHonoured() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = "\(directory.path)/queue.sqlite"
+        let spool = "\(directory.path)/spool"
+        let dead = try await OutboundQueue.open(databasePath: database, spoolPath: spool)
+        let answered = try await dead.enqueue(Self.request("answered", held: true))
+        let unanswered = try await dead.enqueue(Self.request("unanswered", held: true))
+        #expect(dead.noteReleased([answered]))
+        // Killed here: the MTA has its answer for the first message, none for the second.
+        let restarted = try await OutboundQueue.open(databasePath: database, spoolPath: spool)
+        #expect(try await restarted.settleAbandonedHolds() == OutboundQueue.SettledHolds(dropped: 1, released: 1))
+        let left = try await restarted.entries()
+        #expect(left.map(\.id) == [answered] && left.allSatisfy { !$0.isHeld })
+        #expect(try await restarted.entry(unanswered) == nil)
+        let journals = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".released-") }
+        #expect(journals.isEmpty, "the dead instance's release journal is removed: \(journals)")
+    }
+
     @Test("a delivery noted in the journal but never committed is not sent again after a restart")
     func journalReplayed() async throws {
         try await withTemporaryQueue { queue, directory in
