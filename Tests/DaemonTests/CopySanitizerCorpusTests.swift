@@ -59,6 +59,30 @@ struct CopySanitizerCorpusTests {
         #expect(output.header["List-Unsubscribe"] == nil)
     }
 
+    @Test("damaged corpus messages (bytes flipped, cut, repeated) never crash it", arguments: ["p06", "p30", "p31", "p34", "p35", "p36", "p39", "p52", "p53"])
+    func damaged(_ id: String) throws {
+        let original = try Corpus.bytes(id)
+        for round in 0..<40 {
+            // Damage spread over the message by fixed strides (primes), the same on every run.
+            var bytes = original
+            for step in 0..<(1 + round % 8) {
+                let position = (round * 7_919 + step * 104_729) % bytes.count
+                switch (round + step) % 3 {
+                case 0: bytes[position] = UInt8(truncatingIfNeeded: round * 31 + step * 7)
+                case 1: bytes.removeSubrange(position..<min(bytes.count, position + (round * 13 + step) % 64))
+                default: bytes.insert(contentsOf: bytes[position..<min(bytes.count, position + 40)], at: position)
+                }
+                if bytes.isEmpty { bytes = original }
+            }
+            guard let message = try? MailMessage.parse(bytes) else { continue }
+            for settings in [Self.allOn, Self.riskyStripped] {
+                if let copy = try? CopySanitizer(settings).sanitize(message, mark: CopyMark(destination: "internal")) {
+                    #expect(throws: Never.self, "\(id) round \(round)") { _ = try MailMessage.parse(try copy.message.serialized()) }
+                }
+            }
+        }
+    }
+
     @discardableResult
     static func sweep(_ input: MailMessage, _ id: String, _ settings: CopySanitizing) throws -> SanitizedCopy {
         let copy = try CopySanitizer(settings).sanitize(input, mark: CopyMark(destination: "internal", queueID: id))
@@ -123,3 +147,4 @@ struct CopySanitizerCorpusTests {
         return (files, others)
     }
 }
+
