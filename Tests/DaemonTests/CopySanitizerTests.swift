@@ -318,6 +318,22 @@ struct CopySanitizerTests {
         #expect(Self.fileNames(parsed).isEmpty, "no list without removals")
     }
 
+    @Test("a plain ASCII message (no MIME) with a Japanese banner stays 7bit and line for line: lone dots and all; it gets MIME-Version")
+    func asciiBodyWithJapaneseBanner() throws {
+        let body = "first line\r\n.\r\n..\r\n.leading dot\r\n. \r\nlast line\r\n"
+        let input = try MailMessage.parse(Array("From: <a@partner.example>\r\nTo: <b@corp.example>\r\nSubject: dots\r\n\r\n\(body)".utf8))
+        let (copy, parsed) = try Self.sanitize(input) {
+            $0.defangURLs = true
+            $0.banner = "このメールは複製です。"
+        }
+        let raw = String(decoding: try copy.message.serialized(), as: UTF8.self)
+        #expect(raw.hasSuffix("\r\n\r\n" + body), "the body's lines as they came, nothing after them")
+        #expect(parsed.root.transferEncoding == .sevenBit)
+        #expect(parsed.root.contentType.charsetLabel == "iso-2022-jp")
+        #expect(parsed.header.text("MIME-Version") == "1.0")
+        #expect(try parsed.root.decodedText() == "このメールは複製です。\r\n\r\n" + body)
+    }
+
     // MARK: everything together
 
     @Test("every option at once on an alternative with a risky attachment")

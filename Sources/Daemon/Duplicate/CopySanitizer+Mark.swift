@@ -21,6 +21,10 @@ extension CopySanitizer {
         if let banner = settings.banner {
             try insertBanner(bannerText(banner, removed: copy.removed), into: &copy)
         }
+        if settings.changesBody && copy.message.header["MIME-Version"] == nil {
+            // A plain RFC 5322 message that got a Content-Type (a banner in UTF-8, say).
+            copy.message.header.append(HeaderField(name: "MIME-Version", rawValue: "1.0"))
+        }
         if let prefix = settings.subjectPrefix, !prefix.isEmpty {
             let subject = copy.message.subject ?? ""
             if !subject.hasPrefix(prefix) { copy.message.setHeader("Subject", prefix + subject) }
@@ -37,7 +41,7 @@ extension CopySanitizer {
     /// can look like a host name).
     func bannerText(_ banner: String, removed: [RemovedAttachment]) -> String {
         guard !removed.isEmpty else { return banner }
-        var lines = [banner, "", "削除した添付ファイル / Removed attachments:"]
+        var lines = [banner, "", RemovalPlan.listHeading]
         for file in removed.prefix(Self.bannerFileLimit) {
             let line = "- \(file.name) (\(file.reason))"
             lines.append(settings.defangURLs ? URLDefanger.defang(line).text : line)
@@ -52,7 +56,9 @@ extension CopySanitizer {
     /// part of its own at the front of a message that has no text body.
     private func insertBanner(_ text: String, into copy: inout SanitizedCopy) throws(CopySanitizerError) {
         do {
-            try copy.message.insertBanner(Banner(text: text))
+            Self.relabelASCIIText(&copy.message, toCarry: text)
+            let changed = try copy.message.insertBanner(Banner(text: text))
+            if changed.contains("1") && !copy.message.root.isMultipart { copy.message.root.settleAtTop() }
         } catch .noTextBody {
             try attempt(.mark) { try copy.message.addPart(.text(text + "\n")) }
             guard case .multipart(var multipart) = copy.message.root.body, let part = multipart.parts.popLast() else { return }
@@ -61,6 +67,20 @@ extension CopySanitizer {
         } catch {
             throw CopySanitizerError(step: .mark, reason: error.description)
         }
+    }
+
+    /// A US-ASCII text body about to take a Japanese banner is relabelled ISO-2022-JP, which its
+    /// bytes already are: the body then stays 7bit and line for line as it came (a lone `.`
+    /// included), where switching it to UTF-8 would base64 it.
+    static func relabelASCIIText(_ message: inout MailMessage, toCarry banner: String) {
+        guard TextEncoder.encode(banner, charset: MIMECharset(label: "us-ascii")) == nil,
+            TextEncoder.encode(banner, charset: .iso2022JP) != nil,
+            let part = bodyParts(message, ["text/plain"]).first, let entity = message.entity(at: part.address),
+            entity.charset.map({ $0.converter == .ascii }) ?? true, entity.transferEncoding.isIdentity,
+            let content = try? entity.decodedContent(), content.allSatisfy({ $0 < 0x80 && $0 != 0x1B && $0 != 0x0E && $0 != 0x0F })
+        else { return }
+        // Refused (signed content): the banner then does what it always does.
+        try? message.modifyParts(at: [part.address]) { entity, _ in entity.setContentTypeParameter("charset", "ISO-2022-JP") }
     }
 
     /// `destination=internal; queue-id=ABC123; sanitized=attachments(2),urls(5)` (ASCII only).

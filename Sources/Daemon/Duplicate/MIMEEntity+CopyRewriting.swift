@@ -20,13 +20,17 @@ extension MIMEEntity {
             header.set(HeaderField(name: "Content-Transfer-Encoding", rawValue: "base64"))
         }
         setContent(bytes)
-        // setContent adds a line break for the next delimiter; at the top there is none, and the
-        // break would become content. Keep it only where it ends the last line.
-        if isTopLevel, case .leaf(let leaf) = body, leaf.delimiterLineBreak > 0, let raw = try? leaf.raw.bytes(),
+        if isTopLevel { settleAtTop() }
+    }
+
+    /// A rewritten leaf ends with a line break for the next delimiter; the message itself has
+    /// none after it, and the break would become content (a blank line more each rewrite). It is
+    /// kept only where the content does not already end its last line.
+    mutating func settleAtTop() {
+        guard case .leaf(let leaf) = body, leaf.delimiterLineBreak > 0, let raw = try? leaf.raw.bytes(),
             raw.dropLast(leaf.delimiterLineBreak).last == 0x0A
-        {
-            body = .leaf(LeafBody(raw: BodyBytes(Array(raw.dropLast(leaf.delimiterLineBreak)))))
-        }
+        else { return }
+        body = .leaf(LeafBody(raw: BodyBytes(Array(raw.dropLast(leaf.delimiterLineBreak)))))
     }
 
     /// Puts `replacement`'s content (its `Content-*` fields and body) in place of this entity's,

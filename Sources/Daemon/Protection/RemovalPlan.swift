@@ -79,11 +79,14 @@ enum RemovalPlan {
         try message.removeParts(at: addresses)
     }
 
+    /// The heading of lists of removed files, in Japanese and English.
+    static let listHeading = "削除した添付ファイル / Removed attachments:"
+
     /// The list of removed parts as a text/plain UTF-8 attachment: a Japanese and English
     /// heading, then one line per part — name, type, decoded size, SHA-256, the reason and, for
     /// a forwarded message, which file inside it matched.
     static func listPart(_ parts: [RemovedPart], filename: String) -> MIMEEntity {
-        var lines = ["削除した添付ファイル / Removed attachments:", ""]
+        var lines = [listHeading, ""]
         for part in parts {
             var fields = [part.name, part.contentType, "\(part.digest.size) bytes", "sha256:\(part.digest.sha256)"]
             if let reason = part.reason { fields.append(reason) }
