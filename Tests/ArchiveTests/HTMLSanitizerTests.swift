@@ -135,6 +135,20 @@ import Testing
         #expect(sanitizer.sanitize("<img src=\"cid:logo@x\"><img src=\"CID:other\">").html == "<img src=\"data:image/png;base64,AAAA\"><img>")
     }
 
+    @Test func htmlKeptInAMailKeepsItsCIDImagesAndOpensNoWindows() {
+        let sanitizer = HTMLSanitizer(inlineImage: HTMLSanitizer.keepingContentIDs, linksOpenInNewWindow: false)
+        let result = sanitizer.sanitize("<a href=\"https://example.jp/\">x</a><img src=\"cid:logo@x\" alt=l>")
+        #expect(result.html == "<a href=\"https://example.jp/\">x</a><img src=\"cid:logo@x\" alt=\"l\">")
+    }
+
+    @Test func activeContentIsCounted() {
+        let html = "<body onload=x()><script>a()</script><p onclick=b()>t</p><form action=/p><input name=q></form><iframe src=x></iframe><a href=\"javascript:c()\">l</a><title>t</title><b>ok</b></body>"
+        let result = sanitizer.sanitize(html)
+        // onload, script, onclick, form, input, iframe, javascript: link; not the title.
+        #expect(result.removedActiveContent == 7)
+        #expect(sanitizer.sanitize("<p class=x>plain <b>text</b></p>").removedActiveContent == 0)
+    }
+
     @Test func textIsEscapedAndUnclosedElementsAreClosed() {
         #expect(sanitizer.sanitize("a < b & c > d").html == "a &lt; b &amp; c &gt; d")
         #expect(sanitizer.sanitize("<b><i>x").html == "<b><i>x</i></b>")

@@ -89,6 +89,32 @@ struct RewriteTests {
         #expect(types == ["multipart/mixed", "text/plain", "multipart/mixed", "application/c"])
     }
 
+    @Test("modify many parts in one walk: 9,999 attachments changed, the text part byte-identical; inner before outer; signed refused", .timeLimit(.minutes(1)))
+    func modifyManyParts() throws {
+        let original = try MailMessage.parse(Corpus.bytes("p62"))
+        let attachments = MessageStructure(original).attachments.filter(\.isUserAttachment)
+        let text = try MIMESerializer.bytes(try #require(original.entity(at: [0])))
+        var message = original
+        var seen = [[Int]]()
+        try message.modifyParts(at: attachments.map(\.address)) { entity, address in
+            seen.append(address)
+            entity.setContent(Array("changed \(address[0])".utf8))
+        }
+        #expect(seen == attachments.map(\.address))
+        let reparsed = try MailMessage.parse(try message.serialized())
+        #expect(try reparsed.entity(at: [9_999])?.decodedContent() == Array("changed 9999".utf8))
+        #expect(try MIMESerializer.bytes(try #require(reparsed.entity(at: [0]))) == text)
+
+        let nested = try MailMessage.parse(Array("Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: text/plain\r\n\r\nA\r\n--o--\r\n".utf8))
+        var order = [[Int]]()
+        var changed = nested
+        try changed.modifyParts(at: [[], [0]]) { _, address in order.append(address) }
+        #expect(order == [[0], []])
+
+        var signed = try MailMessage.parse(Corpus.bytes("p36"))
+        #expect(throws: RewriteError.self) { try signed.modifyParts(at: [[0, 0]]) { _, _ in } }
+    }
+
     @Test("replace an attachment with a new one named in Japanese")
     func replacePart() async throws {
         guard try ExternalReaders.require() else { return }

@@ -14,25 +14,39 @@ import Links
 ///   own clean-up (tabs, newlines, leading controls) so `jav&#x09;ascript:` is caught.
 /// - Nothing loads from elsewhere: remote `img src`, `background`, `srcset` and CSS `url(…)`
 ///   are removed and counted in ``Result/blockedRemoteContent``; `data:image/…` (raster) stays
-///   in `img`; `cid:` images become whatever `inlineImage` returns (a `data:` URL, say).
+///   in `img`; `cid:` images become whatever `inlineImage` returns (a `data:` URL, say, or the
+///   `cid:` reference itself for HTML that stays in a mail).
+/// - Links open in a new window unless `linksOpenInNewWindow` is off (HTML written back into a
+///   mail has no page to protect).
 ///
 /// It is one layer: the web UI also shows the result in a sandboxed frame under a strict
 /// Content-Security-Policy.
 public struct HTMLSanitizer: Sendable {
-    /// The sanitized HTML and what was taken out that would have loaded a remote resource.
+    /// The sanitized HTML and what was taken out that would have loaded a remote resource or
+    /// run something.
     public struct Result: Sendable, Equatable {
         public var html: String
         /// Remote images, backgrounds and style URLs removed.
         public var blockedRemoteContent: Int
+        /// Active content removed: scripts, frames, objects, forms and their controls, `meta`,
+        /// `link` and `base`, event handler attributes, and `javascript:`-like link targets.
+        public var removedActiveContent = 0
     }
 
     let inlineImage: @Sendable (String) -> String?
+    let linksOpenInNewWindow: Bool
 
-    /// - Parameter inlineImage: maps a `cid:` reference (the Content-ID without `cid:`) to the
-    ///   URL to show instead, or `nil` to drop the image.
-    public init(inlineImage: @escaping @Sendable (String) -> String? = { _ in nil }) {
+    /// - Parameters:
+    ///   - inlineImage: maps a `cid:` reference (the Content-ID without `cid:`) to the URL to
+    ///     show instead, or `nil` to drop the image.
+    ///   - linksOpenInNewWindow: give every link `rel="noopener noreferrer" target="_blank"`.
+    public init(inlineImage: @escaping @Sendable (String) -> String? = { _ in nil }, linksOpenInNewWindow: Bool = true) {
         self.inlineImage = inlineImage
+        self.linksOpenInNewWindow = linksOpenInNewWindow
     }
+
+    /// Keeps `cid:` images as `cid:` references: for HTML that stays in a mail with its parts.
+    public static let keepingContentIDs: @Sendable (String) -> String? = { "cid:" + $0 }
 
     static let allowedElements: Set<String> = [
         "a", "abbr", "address", "article", "aside", "b", "bdi", "bdo", "big", "blockquote", "br", "caption", "center",
@@ -48,6 +62,12 @@ public struct HTMLSanitizer: Sendable {
         "script", "iframe", "object", "applet", "svg", "math", "template", "noscript", "title", "textarea", "select",
         "xmp", "noembed", "noframes", "plaintext", "frameset", "audio", "video", "canvas", "map", "button",
     ]
+    /// Active elements that are not in the allow-list: counted when they go (their content, if
+    /// any, stays as text, as for any unknown element).
+    static let activeElements: Set<String> = [
+        "embed", "meta", "link", "base", "form", "input", "param", "source", "track", "frame", "isindex", "keygen",
+        "portal",
+    ]
     static let allowedAttributes: Set<String> = [
         "abbr", "align", "alt", "bgcolor", "border", "cellpadding", "cellspacing", "class", "clear", "color", "cols",
         "colspan", "datetime", "dir", "face", "headers", "height", "hspace", "lang", "nowrap", "reversed", "rows",
@@ -62,6 +82,7 @@ public struct HTMLSanitizer: Sendable {
         output.reserveCapacity(html.utf8.count)
         var open = [String]()
         var blocked = 0
+        var active = 0
         var index = 0
         while index < tokens.count {
             let token = tokens[index]
@@ -79,6 +100,7 @@ public struct HTMLSanitizer: Sendable {
             case .start(let rawName, let attributes, let selfClosing):
                 let name = rawName == "body" ? "div" : rawName
                 if Self.droppedWithContent.contains(name) {
+                    if name != "title" { active += 1 }
                     if !(selfClosing && (name == "svg" || name == "math")) { index = Self.endOfDroppedElement(tokens, from: index, element: name) }
                     continue
                 }
@@ -94,22 +116,33 @@ public struct HTMLSanitizer: Sendable {
                     output += "<style>\(clean.css)</style>"
                     continue
                 }
-                guard Self.allowedElements.contains(name) else { continue }
+                guard Self.allowedElements.contains(name) else {
+                    if Self.activeElements.contains(name) { active += 1 }
+                    continue
+                }
                 output += "<\(name)"
                 for attribute in attributes {
                     switch filter(attribute, element: name) {
                     case .keep(let value): output += " \(attribute.name)=\"\(HTML.escape(value))\""
-                    case .drop: break
+                    case .drop: if Self.isActive(attribute) { active += 1 }
                     case .blocked: blocked += 1
                     }
                 }
-                if name == "a" { output += " rel=\"noopener noreferrer\" target=\"_blank\"" }
+                if name == "a" && linksOpenInNewWindow { output += " rel=\"noopener noreferrer\" target=\"_blank\"" }
                 output += ">"
                 if !Self.voidElements.contains(name) { open.append(name) }
             }
         }
         for element in open.reversed() { output += "</\(element)>" }
-        return Result(html: output, blockedRemoteContent: blocked)
+        return Result(html: output, blockedRemoteContent: blocked, removedActiveContent: active)
+    }
+
+    /// Whether a dropped attribute would have run something: an event handler, or a URL with a
+    /// script or document scheme.
+    static func isActive(_ attribute: (name: String, value: String)) -> Bool {
+        if attribute.name.hasPrefix("on") { return true }
+        guard let scheme = URLPolicy.scheme(URLPolicy.cleaned(attribute.value)) else { return false }
+        return scheme == "javascript" || scheme == "vbscript" || scheme == "data"
     }
 
     /// The index after the end tag that closes `element` (nested ones counted), or the end.

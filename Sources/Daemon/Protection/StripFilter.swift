@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import MailMessage
 
@@ -76,34 +75,12 @@ public struct StripFilter: MessageFilter {
         var message = work.message
         SubjectKeywords.remove(settings.subjectKeywords, from: &message)
         work.takeHeaderChanges(from: message)
-        let structure = MessageStructure(message)
-        let related = AttachmentSelection.relatedResources(structure)
-        let forwarded = structure.attachments.filter { $0.role == .messageRFC822 && $0.insideMessage == nil }
-
-        // What goes: matching files; a match inside a forwarded message takes the whole
-        // forwarded message with it (its parts cannot be edited separately, and a file hidden
-        // one message deeper must not slip through).
-        var removals = [(address: [Int], name: String, type: String, size: Int, digest: String, reason: String?)]()
-        var taken = Set<[Int]>()
-        for attachment in structure.attachments where attachment.uuencoded == nil {
-            let nested = attachment.insideMessage != nil && attachment.role != .messageRFC822
-            guard nested || AttachmentSelection.isFile(attachment, relatedResources: related, includeInline: settings.includeInline) else { continue }
-            guard let entity = message.entity(at: attachment.address) else { continue }
-            var hash = SHA256()
-            var size = 0
-            try entity.forEachDecodedChunk { chunk in
-                hash.update(bufferPointer: chunk)
-                size += chunk.count
-            }
-            guard settings.matches(contentType: attachment.contentType, filename: attachment.filename, size: size) else { continue }
-            let digest = hash.finalize().map { String(format: "%02x", $0) }.joined()
-            if nested {
-                guard let outer = forwarded.first(where: { attachment.address.starts(with: $0.address) }), taken.insert(outer.address).inserted else { continue }
-                let outerSize = message.entity(at: outer.address).map(AttachmentSelection.rawSize) ?? 0
-                removals.append((outer.address, outer.safeFilename, outer.contentType, outerSize, "-", "contains \(attachment.safeFilename) (sha256:\(digest))"))
-            } else if taken.insert(attachment.address).inserted {
-                removals.append((attachment.address, attachment.safeFilename, attachment.contentType, size, digest, nil))
-            }
+        let removals = try RemovalPlan.choose(
+            in: message, candidates: { AttachmentSelection.isFile($0, relatedResources: $1, includeInline: settings.includeInline) }
+        ) { attachment, entity in
+            let digest = try ContentDigest(of: entity)
+            let matches = settings.matches(contentType: attachment.contentType, filename: attachment.filename, size: digest.size)
+            return matches ? RemovalPlan.Match(reason: nil, digest: digest) : nil
         }
         guard !removals.isEmpty else { return work }
         if AttachmentSelection.isSignedOrEncrypted(message) {
@@ -113,24 +90,9 @@ public struct StripFilter: MessageFilter {
             work.notes.append("signed message: attachments left in place (signed: skip)")
             return work
         }
-        var addresses = removals.map(\.address)
-        if addresses.contains([]) {
-            // The whole body is the file: give it a multipart/mixed to leave from.
-            message.wrapInMixed()
-            addresses = [[0]]
-        }
-        try message.removeParts(at: addresses)
+        try RemovalPlan.remove(removals, from: &message)
         if settings.attachList {
-            var lines = ["削除した添付ファイル / Removed attachments:", ""]
-            for removal in removals {
-                let size = removal.digest == "-" ? "\(removal.size) bytes (encoded)" : "\(removal.size) bytes"
-                let digest = removal.digest == "-" ? "" : "\tsha256:\(removal.digest)"
-                lines.append("\(removal.name)\t\(removal.type)\t\(size)\(digest)\(removal.reason.map { "\t\($0)" } ?? "")")
-            }
-            let list = lines.joined(separator: "\n") + "\n"
-            var part = MIMEEntity.attachment(filename: settings.listName.format(Date(), timeZone: settings.timeZone), contentType: "text/plain", content: Array(list.utf8))
-            part.setContentTypeParameter("charset", "UTF-8")
-            try message.addPart(part)
+            try message.addPart(RemovalPlan.listPart(removals, filename: settings.listName.format(Date(), timeZone: settings.timeZone)))
         }
         work.message = message
         work.changed = true

@@ -51,6 +51,48 @@ extension MailMessage {
         }
     }
 
+    /// Applies `change` to every entity at `addresses` (see ``LocatedEntity/address``) in one
+    /// walk of the tree, so rewriting thousands of parts stays linear; an entity inside another
+    /// target is changed before it. `change` may replace the entity (its delimiter line is kept).
+    /// Content under a signature is refused, and nothing is changed then.
+    public mutating func modifyParts(at addresses: [[Int]], _ change: (_ entity: inout MIMEEntity, _ address: [Int]) throws -> Void) throws {
+        for address in addresses where isUnderSignature(address) { throw RewriteError.signed("") }
+        let targets = Set(addresses)
+        var onTheWay = Set<[Int]>()
+        for address in addresses {
+            for depth in 0..<address.count { onTheWay.insert(Array(address.prefix(depth))) }
+        }
+        var address = [Int]()
+        try Self.modifyParts(&root, &address, targets, onTheWay, change)
+    }
+
+    private static func modifyParts(
+        _ entity: inout MIMEEntity, _ address: inout [Int], _ targets: Set<[Int]>, _ onTheWay: Set<[Int]>,
+        _ change: (inout MIMEEntity, [Int]) throws -> Void
+    ) throws {
+        if onTheWay.contains(address) {
+            switch entity.body {
+            case .multipart(var multipart):
+                entity.body = .leaf(LeafBody(raw: .empty))  // release the copy while mutating
+                defer { entity.body = .multipart(multipart) }
+                for index in multipart.parts.indices {
+                    address.append(index)
+                    defer { address.removeLast() }
+                    try modifyParts(&multipart.parts[index].entity, &address, targets, onTheWay, change)
+                }
+            case .message(var encapsulated):
+                entity.body = .leaf(LeafBody(raw: .empty))
+                defer { entity.body = .message(encapsulated) }
+                address.append(0)
+                defer { address.removeLast() }
+                try modifyParts(&encapsulated.entity, &address, targets, onTheWay, change)
+            case .leaf:
+                break
+            }
+        }
+        if targets.contains(address) { try change(&entity, address) }
+    }
+
     /// Replaces the entity at `path` (keeping the delimiter line before it).
     public mutating func replacePart(path: String, with replacement: MIMEEntity) throws(RewriteError) {
         guard let located = entity(path: path) else { throw .noSuchPart(path) }
