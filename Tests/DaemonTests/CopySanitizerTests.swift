@@ -238,6 +238,24 @@ struct CopySanitizerTests {
         #expect(!MessageStructure(parsed).attachments.contains { $0.role == .messageRFC822 })
     }
 
+    @Test("a forwarded message that stays is disarmed too: its links defanged, its scripts gone")
+    func forwardedKeptIsDisarmed() throws {
+        let inner = "From: x@example.jp\nSubject: fwd\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=i\n\n--i\nContent-Type: text/plain\n\nsee https://evil.example/fwd\n--i\nContent-Type: text/html\n\n<p onclick=\"x()\"><script>alert(2)</script><a href=\"http://evil.example/h\">h</a></p>\n--i--\n"
+        let input = try Self.message(
+            "From: a@example.jp\nSubject: fw\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: text/plain\n\nsee attached\n--o\nContent-Type: message/rfc822\n\n" + inner + "--o--\n")
+        let (copy, parsed) = try Self.sanitize(input) {
+            $0.attachments = .risky
+            $0.stripActiveHTML = true
+            $0.defangURLs = true
+        }
+        #expect(copy.removed.isEmpty, "nothing risky: the forwarded message stays")
+        let forwarded = try MessageStructure(parsed).bodyParts.filter { $0.insideMessage != nil }.map { try #require(parsed.entity(at: $0.address)).decodedText() }
+        #expect(forwarded.count == 2)
+        let text = forwarded.joined(separator: "\n").lowercased()
+        #expect(text.contains("hxxps://evil[.]example/fwd") && text.contains("hxxp://evil[.]example/h"), "\(text)")
+        #expect(!text.contains("http://") && !text.contains("https://") && !text.contains("<script") && !text.contains("onclick"), "\(text)")
+    }
+
     @Test("attachments .all on a message whose whole body is a PDF: it goes, the header stays, the banner gets a text part of its own")
     func wholeBodyPDF() throws {
         let text = "From: fax@corp.example\nSubject: scan\nMIME-Version: 1.0\nContent-Type: application/pdf; name=scan.pdf\nContent-Disposition: attachment; filename=scan.pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n"

@@ -24,28 +24,33 @@ enum DuplicateChecks {
         return out
     }
 
-    /// The message smtp-sink stored: its dump starts with X-Client-…/X-Mail-Args/X-Rcpt-Args
-    /// lines and Postfix's Received: field, then the message as it arrived.
+    /// The message smtp-sink stored: its dump starts with X-Client-…/X-Helo-Args/X-Mail-Args/
+    /// X-Rcpt-Args lines, then two Received: fields — smtp-sink's own and the delivering
+    /// Postfix's — each with its continuation lines; then the message as it arrived, and a blank
+    /// line of its own at the end.
     static func storedMessage(_ sink: [UInt8]) -> [UInt8] {
         let text = crlf(sink)
         var index = 0
-        // Skip the sink's X-* lines and the Received: field Postfix added (with its continuations).
-        var skippingReceived = false
-        while index < text.count {
-            guard let end = text[index...].firstIndex(of: 0x0A) else { break }
+        var receivedLeft = 2
+        var inReceived = false
+        while index < text.count, let end = text[index...].firstIndex(of: 0x0A) {
             let line = String(decoding: text[index..<end], as: UTF8.self)
-            let isContinuation = line.hasPrefix(" ") || line.hasPrefix("\t")
-            if line.hasPrefix("X-Client-") || line.hasPrefix("X-Helo-Args:") || line.hasPrefix("X-Mail-Args:") || line.hasPrefix("X-Rcpt-Args:") {
-                skippingReceived = false
-            } else if line.hasPrefix("Received:") && !skippingReceived && index < 4000 {
-                skippingReceived = true
-            } else if skippingReceived && isContinuation {
+            if line.hasPrefix(" ") || line.hasPrefix("\t") {
+                guard inReceived else { break }
+            } else if line.hasPrefix("X-Client-") || line.hasPrefix("X-Helo-Args:") || line.hasPrefix("X-Mail-Args:") || line.hasPrefix("X-Rcpt-Args:") {
+                inReceived = false
+            } else if line.hasPrefix("Received:"), receivedLeft > 0 {
+                receivedLeft -= 1
+                inReceived = true
             } else {
                 break
             }
             index = end + 1
         }
-        return Array(text[index...])
+        // smtp-sink ends its dump with a blank line of its own.
+        var stored = Array(text[index...])
+        if stored.count >= 4, Array(stored.suffix(4)) == [13, 10, 13, 10] { stored.removeLast(2) }
+        return stored
     }
 
     /// The original arrived as sent: every byte the client sent is in the sink's copy after
@@ -53,7 +58,8 @@ enum DuplicateChecks {
     static func expectUnchanged(sent: [UInt8], sink: [UInt8], id: String) {
         let stored = storedMessage(sink)
         let expected = crlf(sent)
-        #expect(stored == expected, "\(id): the original changed on its way (\(stored.count) bytes stored, \(expected.count) sent)")
+        let same = stored == expected
+        #expect(same, "\(id): the original changed on its way (\(stored.count) bytes stored, \(expected.count) sent)")
     }
 
     /// The copy: marked, no attachment of a removed kind, no script, no live URL, and the banner.

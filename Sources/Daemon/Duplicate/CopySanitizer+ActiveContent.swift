@@ -1,13 +1,15 @@
 import Archive
 import MailMessage
 
-/// Step 3: active and remote content. Every HTML body kept (not a forwarded message's) goes
+/// Step 3: active and remote content. Every HTML body kept (forwarded messages' too, except
+/// content a forwarded message's signature covers) goes
 /// through the archive's ``HTMLSanitizer``: scripts, event handlers, forms, frames, objects and
 /// everything that would load from elsewhere are removed; `cid:` images stay `cid:`, links stay
 /// links (without `target`). The result is written back as a UTF-8 document.
 extension CopySanitizer {
     func stripActiveContent(_ copy: inout SanitizedCopy) throws(CopySanitizerError) {
-        let html = Self.bodyParts(copy.message, ["text/html"])
+        let (html, signedLeft) = Self.bodyPartsIncludingForwarded(copy.message, ["text/html"])
+        if signedLeft > 0 { copy.notes.append("\(signedLeft) signed HTML part(s) of a forwarded message left as they are") }
         guard !html.isEmpty else { return }
         let sanitizer = HTMLSanitizer(inlineImage: HTMLSanitizer.keepingContentIDs, linksOpenInNewWindow: false)
         var removed = 0

@@ -1,7 +1,8 @@
 import Archive
 import MailMessage
 
-/// Step 4: URLs. In every text/plain and text/html body of the message itself, URLs and bare
+/// Step 4: URLs. In every text/plain and text/html body of the message and of the messages
+/// forwarded in it (except content a forwarded message's signature covers), URLs and bare
 /// `www.` names are defanged (``URLDefanger``); in HTML, text and attribute values are
 /// defanged as a browser reads them, so a link hidden behind character references is caught.
 /// A part with nothing to defang keeps its bytes; one that changes keeps its charset when it
@@ -14,7 +15,8 @@ extension CopySanitizer {
     ]
 
     func defangURLs(_ copy: inout SanitizedCopy) throws(CopySanitizerError) {
-        let bodies = Self.bodyParts(copy.message, ["text/plain", "text/html"])
+        let (bodies, signedLeft) = Self.bodyPartsIncludingForwarded(copy.message, ["text/plain", "text/html"])
+        if signedLeft > 0 { copy.notes.append("\(signedLeft) signed part(s) of a forwarded message not defanged") }
         var defanged = 0
         var lossy = 0
         try attempt(.defangURLs) {

@@ -77,6 +77,15 @@ public struct CopySanitizer: Sendable {
     static func bodyParts(_ message: MailMessage, _ types: Set<String>) -> [BodyPart] {
         MessageStructure(message, scanUUEncode: false).bodyParts.filter { $0.insideMessage == nil && types.contains($0.contentType) }
     }
+
+    /// The body parts of these types of the message and of the messages forwarded in it (a
+    /// link in a forwarded mail is as live as one in the mail), except those a forwarded
+    /// message's signature covers (changing them is refused; the count of those comes back).
+    static func bodyPartsIncludingForwarded(_ message: MailMessage, _ types: Set<String>) -> (parts: [BodyPart], signedLeft: Int) {
+        let candidates = MessageStructure(message, scanUUEncode: false).bodyParts.filter { types.contains($0.contentType) }
+        let parts = candidates.filter { !message.isUnderSignature($0.address) }
+        return (parts, candidates.count - parts.count)
+    }
 }
 
 /// Why the copy of a message could not be made.

@@ -52,7 +52,7 @@ extension MailMessage {
     }
 
     /// Whether the entity at `address` is inside (or is) content covered by multipart/signed.
-    func isUnderSignature(_ address: [Int]) -> Bool {
+    public func isUnderSignature(_ address: [Int]) -> Bool {
         var current = root
         for step in address {
             if current.contentType.mimeType == "multipart/signed" { return true }
