@@ -66,7 +66,7 @@ struct DeliveryServiceTests {
         let queue = try await OutboundQueue.open(
             databasePath: "\(directory.path)/queue.sqlite",
             spool: SpoolDirectory(path: "\(directory.path)/spool", fileOperations: files.operations),
-            clock: .system
+            clock: .system, inlineLimit: 0
         )
         try await ScriptedSMTPServer.withServer(respond: Self.reply) { server in
             let logs = LogCapture()

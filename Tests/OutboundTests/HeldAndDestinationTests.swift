@@ -41,18 +41,17 @@ struct HeldAndDestinationTests {
         defer { directory.remove() }
         let database = "\(directory.path)/queue.sqlite"
         let spool = "\(directory.path)/spool"
-        let dead = try await OutboundQueue.open(databasePath: database, spoolPath: spool)
+        let dead = try await OutboundQueue.open(databasePath: database, spoolPath: spool, inlineLimit: 0)
         let abandoned = try await dead.enqueue(Self.request("abandoned", held: true))
         let released = try await dead.enqueue(Self.request("released", held: true))
         try await dead.release([released])
-        let file = try #require(try await dead.entries().first { $0.id == abandoned }).id
-        #expect(file == abandoned)
+        #expect(try await dead.entry(abandoned)?.isHeld == true)
         // Held by a process of an earlier boot (the machine stopped): a release may have been lost.
         let beforeReboot = try await dead.enqueue(Self.request("before-reboot", held: true))
         try await dead.database.write { db in
             try db.execute(sql: "UPDATE outbound_entry SET held_by = 'an-earlier-boot/x' WHERE id = ?", arguments: [beforeReboot])
         }
-        let restarted = try await OutboundQueue.open(databasePath: database, spoolPath: spool)
+        let restarted = try await OutboundQueue.open(databasePath: database, spoolPath: spool, inlineLimit: 0)
         let own = try await restarted.enqueue(Self.request("own", held: true))
         #expect(try await restarted.settleAbandonedHolds() == OutboundQueue.SettledHolds(dropped: 1, released: 1))
         let left = try await restarted.entries()
@@ -80,6 +79,35 @@ struct HeldAndDestinationTests {
         #expect(try await restarted.entry(unanswered) == nil)
         let journals = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".released-") }
         #expect(journals.isEmpty, "the dead instance's release journal is removed: \(journals)")
+    }
+
+    @Test("a small message is kept in its row: no spool file; delivered byte for byte, its header in a report; a large one goes to a file")
+    func inlineMessages() async throws {
+        try await withTemporaryQueue(inlineLimit: OutboundQueue.defaultInlineLimit) { queue, directory in
+            try await ScriptedSMTPServer.withServer(respond: { event in
+                if case .command("RCPT TO:<refused@example.org>") = event { return "550 5.1.1 no such user" }
+                return standardReply(event)
+            }) { server in
+                let service = try DeliveryServiceTests.service(queue, server)
+                var request = Self.request("small")
+                request.recipients = [address("ok@example.org"), address("refused@example.org")]
+                let small = try await queue.enqueue(request)
+                var large = Self.request("large")
+                large.message = .bytes(testMessage(marker: "large", body: String(repeating: "x", count: 70_000) + "\n"))
+                let big = try await queue.enqueue(large)
+                let files = try FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/spool/msg")
+                #expect(files.count == 1, "only the large message has a file: \(files)")
+                while try await DeliveryServiceTests.deliverDue(service, queue) > 0 {}
+                let smallLeft = try await queue.entry(small)
+                let bigLeft = try await queue.entry(big)
+                #expect(smallLeft == nil && bigLeft == nil)
+                let sent = server.messages.first { $0.contains("X-Test-Marker: small") } ?? ""
+                #expect(sent == String(decoding: testMessage(marker: "small"), as: UTF8.self).replacingOccurrences(of: "\n", with: "\r\n"))
+                let report = server.messages.first { $0.contains("refused@example.org") && $0.contains("multipart/report") } ?? ""
+                #expect(report.contains("X-Test-Marker: small"), "the report quotes the inline message's header")
+                #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/spool/msg").isEmpty)
+            }
+        }
     }
 
     @Test("a delivery noted in the journal but never committed is not sent again after a restart")

@@ -36,13 +36,16 @@ final class ManualClock: Sendable {
 }
 
 /// Opens a queue in a temporary directory, runs `body`, and removes the directory.
+/// Messages go into spool files (`inlineLimit` 0) unless asked otherwise: most suites check the
+/// files.
 func withTemporaryQueue<Result>(
     clock: QueueClock = .system,
+    inlineLimit: Int = 0,
     _ body: (OutboundQueue, TemporaryDirectory) async throws -> Result
 ) async throws -> Result {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
-    let queue = try await OutboundQueue.open(databasePath: "\(directory.path)/queue.sqlite", spoolPath: "\(directory.path)/spool", clock: clock)
+    let queue = try await OutboundQueue.open(databasePath: "\(directory.path)/queue.sqlite", spoolPath: "\(directory.path)/spool", clock: clock, inlineLimit: inlineLimit)
     return try await body(queue, directory)
 }
 

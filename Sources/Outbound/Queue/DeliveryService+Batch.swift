@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 
 extension DeliveryService {
     /// The session ended after a message's failure; the batch's other entries are given back.
@@ -15,7 +16,7 @@ extension DeliveryService {
         var ready: [LeasedEntry] = []
         for leased in batch {
             do {
-                try await queue.spool.checkReadable(leased.entry.spoolName)
+                if leased.entry.content == nil { try await queue.spool.checkReadable(leased.entry.spoolName) }
                 ready.append(leased)
             } catch {
                 await hold(leased, problem: "\(error)", owner: owner)
@@ -47,7 +48,7 @@ extension DeliveryService {
                     let message = OutboundMessage(
                         sender: (try? SMTPAddress(leased.entry.sender)) ?? .null,
                         recipients: open.map { (try? SMTPAddress($0.address)) ?? .null },
-                        body: .file(path: queue.spool.messagePath(leased.entry.spoolName)),
+                        body: leased.entry.content.map { .bytes(ByteBuffer(bytes: $0)) } ?? .file(path: queue.spool.messagePath(leased.entry.spoolName)),
                         properties: MessageProperties(size: leased.entry.size, hasEightBitBytes: leased.entry.hasEightBitBytes)
                     )
                     let result: TransactionResult

@@ -47,10 +47,12 @@ extension DeliveryService {
                 "outbound.reply": "\(recipient.lastResponse ?? "")",
             ])
         }
-        if outcome.decision == .complete, outcome.newlyFailed.isEmpty, outcome.delivered == 0 {
-            // Nothing to report: removing the entry records everything, in one transaction.
+        let inline = leased.entry.content != nil
+        if outcome.decision == .complete, outcome.newlyFailed.isEmpty, outcome.delivered == 0 || inline {
+            // Nothing to report: removing the entry records everything, in one transaction (for
+            // a message kept in its row, not waiting for the disk: the journal noted it first).
             let saved = await save(outcome, logger: logger) {
-                try await queue.finishAttempt(leased, report: nil, reported: [], complete: true, owner: owner) != nil
+                try await queue.finishAttempt(leased, report: nil, reported: [], complete: true, owner: owner, durable: !(inline && outcome.delivered > 0)) != nil
             }
             if saved.found { logComplete(outcome, report: "none", logger: logger) }
             return saved.atFirstTry
@@ -160,7 +162,13 @@ extension DeliveryService {
             ])
             return nil
         }
-        let headers = (try? await queue.spool.headerSection(of: leased.entry.spoolName)) ?? []
+        let headers: [UInt8]
+        if let content = leased.entry.content {
+            let bytes = [UInt8](content.prefix(64 * 1024))
+            headers = SpoolDirectory.endOfHeaders(bytes).map { Array(bytes[..<$0]) } ?? bytes
+        } else {
+            headers = (try? await queue.spool.headerSection(of: leased.entry.spoolName)) ?? []
+        }
         let report = DeliveryReport(
             reportingName: configuration.client.heloName,
             recipient: recipient,

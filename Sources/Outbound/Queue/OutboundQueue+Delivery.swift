@@ -87,6 +87,23 @@ extension OutboundQueue {
         }
     }
 
+    /// Runs `body` in a transaction, committed with `synchronous = FULL`, or `NORMAL` when not
+    /// `durable`.
+    func write<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        guard !durable else { return try await database.write(body) }
+        return try await database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+            var result: T?
+            try db.inTransaction {
+                result = try body(db)
+                return .commit
+            }
+            guard let result else { throw OutboundQueueError("the transaction returned nothing") }
+            return result
+        }
+    }
+
     /// Clears every lease and returns how many there were. Only safe while holding the runner
     /// lock (no other runner is alive), so entries a crashed runner held become due again.
     func releaseAllLeases() async throws -> Int {
@@ -142,13 +159,18 @@ extension OutboundQueue {
     /// When the entry is gone or no longer leased by `owner`, nothing changes, the report's file
     /// is removed, and the result is `nil`; otherwise it is the report entry's id (0 without a
     /// report). When the transaction fails the report's file is removed and the error thrown.
+    ///
+    /// `durable: false` commits with `synchronous = NORMAL` (safe from a killed process, not from
+    /// a power failure): only for completing an entry kept in its row with nothing to report,
+    /// whose delivery the delivery journal already noted — lost to a power failure, it is sent
+    /// again, never lost.
     @discardableResult
-    func finishAttempt(_ leased: LeasedEntry, report: SpooledReport?, reported: [Int64], complete: Bool, owner: String) async throws -> Int64? {
+    func finishAttempt(_ leased: LeasedEntry, report: SpooledReport?, reported: [Int64], complete: Bool, owner: String, durable: Bool = true) async throws -> Int64? {
         let now = clock.now().timeIntervalSince1970
         let id = leased.id
         let reportID: Int64?
         do {
-            reportID = try await database.write { db -> Int64? in
+            reportID = try await write(durable: durable) { db -> Int64? in
                 guard try EntryRecord.filter(key: id).filter(Column("lease_owner") == owner).fetchCount(db) == 1 else { return nil }
                 var reportID: Int64 = 0
                 if let report {

@@ -28,6 +28,11 @@ public final class OutboundQueue: Sendable {
     /// Ids noted in the release journal whose release is not committed yet.
     private let notedReleases = Mutex<[[Int64]]>([])
 
+    /// Messages given as bytes up to this size are kept in their row, not in a spool file.
+    public let inlineLimit: Int
+    /// The default ``inlineLimit``: 64 KiB.
+    public static let defaultInlineLimit = 64 * 1024
+
     /// The kernel's id of this boot (`/proc/sys/kernel/random/boot_id`), or `unknown`.
     static let bootID: String = {
         let text = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)) ?? ""
@@ -35,7 +40,8 @@ public final class OutboundQueue: Sendable {
         return trimmed.isEmpty ? "unknown" : trimmed
     }()
 
-    private init(spool: SpoolDirectory, databasePath: String, database: DatabasePool, clock: QueueClock) {
+    private init(spool: SpoolDirectory, databasePath: String, database: DatabasePool, clock: QueueClock, inlineLimit: Int) {
+        self.inlineLimit = inlineLimit
         self.spool = spool
         self.databasePath = databasePath
         self.database = database
@@ -46,12 +52,14 @@ public final class OutboundQueue: Sendable {
     /// Opens (creating when missing) the database and the spool directory.
     /// - Throws: a GRDB `DatabaseError`, ``OutboundQueueError`` when the database cannot be made
     ///   to commit with `synchronous = FULL`, or ``MessageFileError`` for the spool.
-    public static func open(databasePath: String, spoolPath: String, clock: QueueClock = .system) async throws -> OutboundQueue {
-        try await open(databasePath: databasePath, spool: SpoolDirectory(path: spoolPath), clock: clock)
+    /// - Parameter inlineLimit: messages given as bytes up to this size are kept in their row
+    ///   (no spool file to create, sync, rename and remove); 0 puts every message in a file.
+    public static func open(databasePath: String, spoolPath: String, clock: QueueClock = .system, inlineLimit: Int = defaultInlineLimit) async throws -> OutboundQueue {
+        try await open(databasePath: databasePath, spool: SpoolDirectory(path: spoolPath), clock: clock, inlineLimit: inlineLimit)
     }
 
     /// Opens the queue on a given spool (tests inject one whose system calls fail).
-    static func open(databasePath: String, spool: SpoolDirectory, clock: QueueClock) async throws -> OutboundQueue {
+    static func open(databasePath: String, spool: SpoolDirectory, clock: QueueClock, inlineLimit: Int = defaultInlineLimit) async throws -> OutboundQueue {
         try await spool.prepare()
         let database = try await NIOThreadPool.singleton.runIfActive { () throws -> DatabasePool in
             let directory = (databasePath as NSString).deletingLastPathComponent
@@ -73,7 +81,7 @@ public final class OutboundQueue: Sendable {
             try QueueSchema.migrator.migrate(pool)
             return pool
         }
-        return OutboundQueue(spool: spool, databasePath: databasePath, database: database, clock: clock)
+        return OutboundQueue(spool: spool, databasePath: databasePath, database: database, clock: clock, inlineLimit: inlineLimit)
     }
 
     /// Stores the message and its row durably, and returns the new entry's id. The entry is due
@@ -87,8 +95,24 @@ public final class OutboundQueue: Sendable {
             // Opened before the first held entry exists, so noting a release is only a write().
             try releaseJournal.open(empty: false)
         }
-        let stored = try await spool.store(request.message)
         let now = clock.now().timeIntervalSince1970
+        if case .bytes(let bytes) = request.message, bytes.count <= inlineLimit {
+            // Small: the message goes into the row, committed with it — no file to create,
+            // sync, rename and remove for each of the many small copies and notices.
+            var scanner = MessageScanner()
+            bytes.withUnsafeBytes { scanner.scan($0) }
+            let properties = scanner.properties
+            let heldBy = request.held ? instanceID : nil
+            let id = try await database.write { db in
+                try Self.insert(
+                    request, spoolName: SpoolDirectory.inlineName(), properties: properties, isReport: false, now: now, heldBy: heldBy,
+                    content: Data(bytes), in: db
+                )
+            }
+            if !request.held { signal.notify() }
+            return id
+        }
+        let stored = try await spool.store(request.message)
         do {
             let heldBy = request.held ? instanceID : nil
             let id = try await database.write { db in
@@ -109,13 +133,14 @@ public final class OutboundQueue: Sendable {
         isReport: Bool,
         now: Double,
         heldBy: String? = nil,
+        content: Data? = nil,
         in db: Database
     ) throws -> Int64 {
         var entry = EntryRecord(
             id: nil, createdAt: now, sender: request.sender.value, spoolName: spoolName, size: properties.size,
             hasEightBitBytes: properties.hasEightBitBytes, relay: EntryRecord.encode(request.relay), origin: request.origin,
             originQueueId: request.originQueueID, isReport: isReport, attempts: 0, nextAttemptAt: request.holdUntil.map { max(now, $0.timeIntervalSince1970) } ?? now,
-            leaseOwner: nil, leaseExpiresAt: nil, lastError: nil, destination: request.destination, heldBy: heldBy
+            leaseOwner: nil, leaseExpiresAt: nil, lastError: nil, destination: request.destination, heldBy: heldBy, content: content
         )
         try entry.insert(db)
         guard let id = entry.id else { throw OutboundQueueError("the database assigned no id") }

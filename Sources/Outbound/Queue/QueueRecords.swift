@@ -32,6 +32,9 @@ struct EntryRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord
     /// The queue instance (``OutboundQueue/instanceID``) that holds the entry back until the MTA
     /// has its answer (``OutboundQueue/release(_:)``); `nil` once released. Never leased while set.
     var heldBy: String? = nil
+    /// The message itself when it is small (``OutboundQueue/inlineLimit``): kept in the row,
+    /// committed with it, no file in the spool (`spoolName` is then `inline:<uuid>`).
+    var content: Data? = nil
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -114,6 +117,11 @@ enum QueueSchema {
             try db.alter(table: EntryRecord.databaseTableName) { table in
                 table.add(column: "destination", .text)
                 table.add(column: "held_by", .text)
+            }
+        }
+        migrator.registerMigration("v4-inline-content") { db in
+            try db.alter(table: EntryRecord.databaseTableName) { table in
+                table.add(column: "content", .blob)
             }
         }
         return migrator

@@ -139,8 +139,15 @@ public struct SpoolDirectory: Sendable {
         return target
     }
 
-    /// Removes a stored message (a missing file is fine).
+    /// A name for a message kept in its queue row (no file): `inline:<uuid>`.
+    static func inlineName() -> String { "inline:" + UUID().uuidString.lowercased() }
+
+    /// Whether `name` stands for a message kept in its queue row.
+    static func isInline(_ name: String) -> Bool { name.hasPrefix("inline:") }
+
+    /// Removes a stored message (a missing file, or a message kept in its row, is fine).
     public func remove(_ name: String) async {
+        guard !Self.isInline(name) else { return }
         let file = messagePath(name)
         let operations = fileOperations
         _ = try? await NIOThreadPool.singleton.runIfActive { operations.unlink(file) }
@@ -189,7 +196,7 @@ public struct SpoolDirectory: Sendable {
         _ = try? await NIOThreadPool.singleton.runIfActive { operations.unlink(file) }
     }
 
-    private static func endOfHeaders(_ bytes: [UInt8]) -> Int? {
+    static func endOfHeaders(_ bytes: [UInt8]) -> Int? {
         var index = 0
         var atLineStart = true
         while index < bytes.count {
