@@ -56,6 +56,11 @@ public enum Gateway {
             services.append(delivery)
             if let reinjectionRelay { reinjection = PolicyMilter.Reinjection(queue: queue, relay: reinjectionRelay) }
             if !configuration.duplicate.destinations.isEmpty {
+                // Copies being written when the process stopped: never queued, never needed.
+                let temporary = "\(configuration.stateDirectory)/tmp"
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] where name.hasPrefix("copy.") {
+                    try? FileManager.default.removeItem(atPath: "\(temporary)/\(name)")
+                }
                 duplicateStep = DuplicateStep(
                     queue: queue, metrics: outboundMetrics, temporaryDirectory: "\(configuration.stateDirectory)/tmp", loopGuard: loopGuard
                 )

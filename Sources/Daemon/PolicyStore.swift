@@ -31,7 +31,11 @@ public final class PolicyStore: Sendable {
             if new.archive?.fingerprint != old.archive?.fingerprint { warnings.append("archive"); accepted.archive = old.archive }
             // Relays, envelopes and sanitizing apply to new copies; what the delivery service
             // took at start (auth, retry, failure_report) waits for a restart.
-            if new.duplicate.deliveryFingerprint != old.duplicate.deliveryFingerprint, !old.duplicate.destinations.isEmpty {
+            if new.duplicate.destinations.isEmpty != old.duplicate.destinations.isEmpty {
+                // Added or removed as a whole: the queue and the delivery service are made at start.
+                warnings.append("duplicate (added or removed)")
+                accepted.duplicate = old.duplicate
+            } else if new.duplicate.deliveryFingerprint != old.duplicate.deliveryFingerprint {
                 warnings.append("duplicate.destinations (auth, retry, failure_report)")
             }
             old = accepted

@@ -256,6 +256,21 @@ struct CopySanitizerTests {
         #expect(!text.contains("http://") && !text.contains("https://") && !text.contains("<script") && !text.contains("onclick"), "\(text)")
     }
 
+    @Test("a signed forwarded message is unwrapped and disarmed; entity-spelt and comment-hidden links are caught")
+    func hiddenLinks() throws {
+        let inner = "From: x@example.jp\nSubject: signed\nMIME-Version: 1.0\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=s\n\n--s\nContent-Type: text/html\n\n<script>alert(3)</script><a href=\"https&colon;&sol;&sol;evil.example/a\">a</a>\n--s\nContent-Type: application/pkcs7-signature; name=smime.p7s\n\nAAAA\n--s--\n"
+        let input = try Self.message(
+            "From: a@example.jp\nSubject: fw\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: text/html\n\n<p>hi</p><!--[if mso]><a href=\"https://evil.example/mso\">mso</a><![endif]-->\n--o\nContent-Type: message/rfc822\n\n" + inner + "--o--\n")
+        let (_, parsed) = try Self.sanitize(input) {
+            $0.attachments = .risky
+            $0.stripActiveHTML = true
+            $0.defangURLs = true
+        }
+        let text = try MessageStructure(parsed).bodyParts.map { try #require(parsed.entity(at: $0.address)).decodedText() }.joined(separator: "\n").lowercased()
+        #expect(!text.contains("<script") && !text.contains("evil.example/mso") && !text.contains("https&colon;") && !text.contains("https://"), "\(text)")
+        #expect(!MessageStructure(parsed).entities.contains { $0.entity.contentType.mimeType == "multipart/signed" })
+    }
+
     @Test("attachments .all on a message whose whole body is a PDF: it goes, the header stays, the banner gets a text part of its own")
     func wholeBodyPDF() throws {
         let text = "From: fax@corp.example\nSubject: scan\nMIME-Version: 1.0\nContent-Type: application/pdf; name=scan.pdf\nContent-Disposition: attachment; filename=scan.pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n"

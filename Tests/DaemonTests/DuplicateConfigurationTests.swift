@@ -10,6 +10,7 @@ import TestSupport
 @Suite("Duplication settings and plan")
 struct DuplicateConfigurationTests {
     static let section = """
+        reinjection: {relay: 127.0.0.1:10027}
         duplicate:
           destinations:
             internal:
@@ -89,6 +90,7 @@ struct DuplicateConfigurationTests {
         ("duplicate:\n  destinations:\n    x:\n      relay: h:25\nrules:\n  - name: r\n    actions:\n      - duplicate: {to: y}\n", "no destination named \"y\""),
         ("duplicate:\n  destinations:\n    x: {relay: h:25}\n    y: {relay: h:26}\nrules:\n  - name: r\n    actions: [duplicate]\n", "say which destination"),
         ("rules:\n  - name: r\n    actions: [duplicate]\n", "needs the duplicate: section"),
+        ("duplicate:\n  destinations:\n    x:\n      relay: h:25\n      failure_report: notify:ops@example.jp\n", "reinjection.relay"),
     ])
     func refused(yaml: String, reason: String) {
         do {

@@ -134,6 +134,25 @@ struct RiskyAttachmentTests {
 
     // MARK: encrypted
 
+    @Test("a ZIP is a document only by name or type *and* entries: invoice.zip with a mimetype entry is an archive; a program inside counts anyway")
+    func documentDisguise() throws {
+        let disguised = try Self.zip([("mimetype", Array("application/vnd.oasis.opendocument.text".utf8)), ("invoice.exe", Array("MZ".utf8) + [UInt8](repeating: 0, count: 64))])
+        #expect(Self.kinds("invoice.zip", "application/zip", disguised).isSuperset(of: [.archive, .executable]))
+        #expect(Self.kinds("report.odt", "application/vnd.oasis.opendocument.text", disguised).contains(.executable))
+        let document = try Self.zip([("[Content_Types].xml", Array("<Types/>".utf8)), ("word/document.xml", Array("<w/>".utf8))])
+        #expect(Self.kinds("report.zip", "application/zip", document).contains(.archive))
+        #expect(Self.kinds("report.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", document).isEmpty)
+    }
+
+    @Test("HTML, SVG and MHT files count as executable (HTML smuggling); XML does not")
+    func activeDocuments() {
+        for name in ["invoice.html", "view.HTM", "logo.svg", "page.mht", "notes.one"] {
+            #expect(Self.kinds(name, "application/octet-stream", Array("<html><script>x()</script></html>".utf8)).contains(.executable), "\(name)")
+        }
+        #expect(Self.kinds("attachment", "text/html", Array("<p>hi</p>".utf8)).contains(.executable))
+        #expect(Self.kinds("invoice.xml", "application/xml", Array("<Invoice/>".utf8)).isEmpty)
+    }
+
     @Test("an encrypted ZIP (AES and ZipCrypto) is an archive and encrypted")
     func encryptedZip() throws {
         for encryption in [ZipEncryption.aes256, .zipCrypto] {

@@ -26,7 +26,7 @@ struct AnswerActionTests {
         func finish() {}
     }
 
-    func run(verdict: MilterVerdict) async throws -> (events: [String], responses: [MilterResponse]) {
+    func run(verdict: MilterVerdict, commits: Bool = true) async throws -> (events: [String], responses: [MilterResponse]) {
         let log = EventLog()
         let transport = LoggingTransport(log: log)
         let driver = MilterSessionDriver(
@@ -35,7 +35,12 @@ struct AnswerActionTests {
             makeHandler: { _ in
                 ScriptedHandler(capabilities: MilterCapabilities(requiredActions: [.addHeaders]), log: log) { modifier in
                     try modifier.addHeader("X-Checked", value: "yes")
-                    modifier.onAnswer { verdict in log.append("answer \(verdict)") }
+                    modifier.onAnswer { verdict in
+                        log.append("answer \(verdict)")
+                        return commits
+                    } afterwards: { answered in
+                        log.append("afterwards \(answered.map { "\($0)" } ?? "unanswered")")
+                    }
                     return verdict
                 }
             }
@@ -60,6 +65,14 @@ struct AnswerActionTests {
             if verdict == .continue {
                 #expect(responses.contains(.addHeader(name: "X-Checked", value: "yes")))
             }
+            #expect(events.dropFirst(answer + 2).first == "afterwards \(verdict)", "\(events)")
         }
+    }
+
+    @Test("a commit point that fails turns the answer into tempfail, and says so afterwards")
+    func failedCommitTempfails() async throws {
+        let (events, responses) = try await run(verdict: .continue, commits: false)
+        #expect(responses.last == MilterVerdict.tempfail.response)
+        #expect(events.contains("afterwards tempfail"), "\(events)")
     }
 }

@@ -1,17 +1,18 @@
 /// What a URL in mail HTML may be, judged on the text the browser will parse (the sanitizer
 /// writes out the cleaned text it judged).
-enum URLPolicy {
+public enum URLPolicy {
     static let linkSchemes: Set<String> = ["http", "https", "mailto"]
     static let rasterImageTypes = ["image/png", "image/gif", "image/jpeg", "image/jpg", "image/webp", "image/bmp"]
 
     /// The URL as a browser reads it: tabs and line breaks removed anywhere, leading and
     /// trailing C0 controls and spaces trimmed.
-    static func cleaned(_ value: String) -> String {
-        var scalars = Array(value.unicodeScalars.filter { $0 != "\t" && $0 != "\n" && $0 != "\r" })
-        while let first = scalars.first, first.value <= 0x20 { scalars.removeFirst() }
-        while let last = scalars.last, last.value <= 0x20 { scalars.removeLast() }
+    public static func cleaned(_ value: String) -> String {
+        let scalars = Array(value.unicodeScalars.filter { $0 != "\t" && $0 != "\n" && $0 != "\r" })
+        // Trimmed by index: removing from the front one by one is quadratic on a hostile value.
+        let start = scalars.firstIndex { $0.value > 0x20 } ?? scalars.endIndex
+        let end = scalars.lastIndex { $0.value > 0x20 }.map { $0 + 1 } ?? start
         var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars)
+        view.append(contentsOf: scalars[start..<max(start, end)])
         return String(view)
     }
 

@@ -3,6 +3,7 @@ import ArchiveWeb
 import Foundation
 import Links
 import Milter
+import Outbound
 import Policy
 import Yams
 
@@ -156,6 +157,11 @@ public enum ConfigurationLoader {
 
         if let node = top["duplicate"] {
             configuration.duplicate = try DuplicateSettingsLoader.load(node, baseDirectory: baseDirectory)
+            if configuration.reinjectionRelay == nil,
+                let name = configuration.duplicate.destinations.first(where: { $0.value.failurePolicy != .drop })?.key
+            {
+                throw node.error("destinations.\(name).failure_report: a report is sent through reinjection.relay, which is not set (or say drop)")
+            }
         }
 
         if let node = top["rules"] {

@@ -58,6 +58,7 @@ enum DuplicateSettingsLoader {
         if let auth = keys["auth"] {
             destination.credentials = try credentials(auth, baseDirectory: baseDirectory)
             guard tls.mode == .required else { throw auth.error("AUTH sends the password: it needs tls: required") }
+            guard tls.verification != .none else { throw auth.error("AUTH sends the password: it needs the server's certificate checked (verify: full or no-hostname)") }
             destination.relay.credentials = "duplicate:\(name)"
         }
         if let sender = keys["sender"] {

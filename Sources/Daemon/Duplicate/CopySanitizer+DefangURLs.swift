@@ -59,6 +59,8 @@ extension CopySanitizer {
             count += result.count
             return result.text
         }
-        return count == 0 ? (html, 0) : (rewritten, count)
+        // Comments are dropped by the rewrite: Outlook renders what `<!--[if mso]>` hides, links
+        // included, so HTML with comments is always written anew.
+        return count == 0 && !html.contains("<!--") ? (html, 0) : (rewritten, count)
     }
 }

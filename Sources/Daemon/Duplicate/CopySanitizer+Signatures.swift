@@ -1,8 +1,9 @@
 import MailMessage
 
 /// Step 0: signatures. A copy that is changed cannot stay signed, and the rewrites refuse to
-/// touch signed content: every multipart/signed of the message itself (not of a forwarded
-/// message) gives way to the content it signed, and the signature part goes.
+/// touch signed content: every multipart/signed — of the message and of the messages forwarded
+/// in it (an unchecked signature must not shield a forwarded mail from being disarmed) — gives
+/// way to the content it signed, and the signature part goes.
 extension CopySanitizer {
     /// How many signatures are unwrapped one inside the other at the most.
     static let unwrapLimit = 128
@@ -30,8 +31,8 @@ extension CopySanitizer {
         throw CopySanitizerError(step: .signature, reason: "signatures nested deeper than \(Self.unwrapLimit) levels")
     }
 
-    /// The multipart/signed entities outside forwarded messages that no other one encloses.
+    /// The multipart/signed entities, forwarded messages' included, that no other one encloses.
     static func outermostSigned(_ message: MailMessage) -> [LocatedEntity] {
-        outermost(message.entities.filter { $0.entity.isMultipart && $0.entity.contentType.mimeType == "multipart/signed" })
+        outermost(message.entities.filter { $0.entity.isMultipart && $0.entity.contentType.mimeType == "multipart/signed" }, includingForwarded: true)
     }
 }

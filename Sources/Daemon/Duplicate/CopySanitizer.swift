@@ -65,8 +65,8 @@ public struct CopySanitizer: Sendable {
     }
 
     /// Those of `entities` outside forwarded messages that no other one of them encloses.
-    static func outermost(_ entities: [LocatedEntity]) -> [LocatedEntity] {
-        let candidates = entities.filter { $0.insideMessage == nil }
+    static func outermost(_ entities: [LocatedEntity], includingForwarded: Bool = false) -> [LocatedEntity] {
+        let candidates = includingForwarded ? entities : entities.filter { $0.insideMessage == nil }
         let addresses = Set(candidates.map(\.address))
         return candidates.filter { candidate in
             !(0..<candidate.address.count).contains { addresses.contains(Array(candidate.address.prefix($0))) }

@@ -111,6 +111,9 @@ struct DuplicateStep: Sendable {
         _ message: MailMessage, copy: PlannedCopy, sender: String, recipients: [String], queueID: String?, logger: Logger
     ) async throws -> (EnqueueRequest, temporaryFile: String?) {
         let destination = copy.destination
+        // The envelope first: nothing is written for a copy whose addresses are refused.
+        let envelopeSender = sender.isEmpty ? SMTPAddress.null : try SMTPAddress(sender)
+        let envelopeRecipients = try recipients.map { (address) throws in try SMTPAddress(address) }
         let directory = temporaryDirectory
         let loopGuard = self.loopGuard
         let (source, temporaryFile, sanitized) = try await NIOThreadPool.singleton.runIfActive { () throws -> (SpoolDirectory.Source, String?, SanitizedCopy) in
@@ -132,9 +135,8 @@ struct DuplicateStep: Sendable {
             "duplicate.rcpt": "\(recipients.joined(separator: ","))",
         ])
         let request = EnqueueRequest(
-            sender: sender.isEmpty ? .null : try SMTPAddress(sender),
-            recipients: try recipients.map { (address) throws in try SMTPAddress(address) },
-            message: source, relay: destination.relay, origin: "duplicate", originQueueID: queueID, held: true, destination: destination.name
+            sender: envelopeSender, recipients: envelopeRecipients, message: source, relay: destination.relay, origin: "duplicate",
+            originQueueID: queueID, held: true, destination: destination.name
         )
         return (request, temporaryFile)
     }

@@ -12,6 +12,17 @@ extension RiskyAttachment {
         "xbap", "scf", "sct", "ade", "adp", "mde", "mda", "ins", "isp", "job", "efi", "elf", "dex", "xll",
     ])
 
+    /// Files a browser or mail client renders with scripts and links (HTML smuggling): risky as
+    /// attachments (kind `executable`), not as the pictures inside an Office document.
+    static let activeDocumentExtensions: Set<String> = ["html", "htm", "xhtml", "xht", "shtml", "svg", "svgz", "mht", "mhtml", "one"]
+
+    /// Names of documents that are ZIPs inside (OOXML, OpenDocument, EPUB): only with one of
+    /// these names or types is a ZIP with a document's entries a document, not an archive.
+    static let zipDocumentExtensions: Set<String> = [
+        "docx", "dotx", "xlsx", "xltx", "pptx", "potx", "ppsx", "sldx", "vsdx", "odt", "ods", "odp", "odg", "odf", "ott", "ots",
+        "otp", "epub", "docm", "dotm", "xlsm", "xltm", "xlsb", "xlam", "pptm", "potm", "ppsm", "ppam", "sldm",
+    ]
+
     /// Office formats that carry VBA macros.
     static let macroExtensions: Set<String> = [
         "docm", "dotm", "xlsm", "xltm", "xlsb", "xlam", "xla", "xlm", "pptm", "potm", "ppsm", "ppam", "sldm",
@@ -34,6 +45,7 @@ extension RiskyAttachment {
         "application/hta", "application/javascript", "application/x-javascript", "text/javascript", "application/ecmascript",
         "text/ecmascript", "text/vbscript", "application/x-vbscript", "application/x-powershell", "text/x-powershell",
         "application/x-iso9660-image", "application/x-apple-diskimage", "application/vnd.ms-htmlhelp", "application/x-chm",
+        "text/html", "application/xhtml+xml", "image/svg+xml", "multipart/related+mhtml", "application/x-mimearchive",
     ]
 
     /// Declared types of archives and compressed files.

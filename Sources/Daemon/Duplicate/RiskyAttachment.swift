@@ -64,23 +64,32 @@ struct RiskyAttachment: Sendable {
         var kinds = Set<RiskyKind>()
         let extensions = names.compactMap(visibleExtension)
         let zip = facts.containsZip ? ZipContents(facts.zipEntryNames) : nil
-        if extensions.contains(where: executableExtensions.contains) || executableTypes.contains(contentType) || facts.format.isExecutable {
+        if extensions.contains(where: { executableExtensions.contains($0) || activeDocumentExtensions.contains($0) }) || executableTypes.contains(contentType)
+            || facts.format.isExecutable
+        {
             kinds.insert(.executable)
         }
         if extensions.contains(where: macroExtensions.contains) || contentType.contains("macroenabled") {
             kinds.insert(.macro)
         }
         let declaredArchive = extensions.contains(where: archiveExtensions.contains) || archiveTypes.contains(contentType)
-        if facts.format.isArchive || (declaredArchive && zip?.isDocument != true) {
+        // A ZIP is a document only when it says so by name or type *and* has a document's entries:
+        // `invoice.zip` with a `mimetype` entry is still an archive.
+        let declaredDocument = extensions.contains(where: zipDocumentExtensions.contains)
+            || contentType.contains("openxmlformats") || contentType.contains("opendocument") || contentType.contains("macroenabled")
+            || contentType == "application/epub+zip"
+        let isDocument = zip.map { $0.isDocument && declaredDocument } ?? false
+        if facts.format.isArchive || (declaredArchive && !isDocument) {
             kinds.insert(.archive)
         }
         if encryptedTypes.contains(contentType) || facts.format == .pgpMessage {
             kinds.insert(.encrypted)
         }
         if let zip {
-            if !zip.isDocument { kinds.insert(.archive) }
+            if !isDocument { kinds.insert(.archive) }
             if zip.hasMacroProject { kinds.insert(.macro) }
-            if zip.isProgram || (!zip.isDocument && zip.hasExecutableEntry) { kinds.insert(.executable) }
+            // A program inside is risky whatever the ZIP claims to be.
+            if zip.isProgram || zip.hasExecutableEntry { kinds.insert(.executable) }
             if facts.hasEncryptedZipEntry { kinds.insert(.encrypted) }
         }
         switch facts.format {

@@ -1,3 +1,4 @@
+import Archive
 /// Makes the URLs in text impossible to click or resolve while leaving them readable (pure):
 /// `https://example.com/a.b` becomes `hxxps://example[.]com/a.b`, `http://` `hxxp://`,
 /// `ftp://` `fxp://`, and a bare `www.example.com` becomes `www[.]example[.]com`.
@@ -38,9 +39,7 @@ enum URLDefanger {
     /// and `https:host` are caught; a protocol-relative `//host` loses its host's dots. Anything
     /// else is defanged as text. Returns whether it changed.
     static func defangURL(_ value: String) -> (url: String, changed: Bool) {
-        var scalars = Array(value.unicodeScalars.filter { $0 != "\t" && $0 != "\n" && $0 != "\r" })
-        while let first = scalars.first, first.value <= 0x20 { scalars.removeFirst() }
-        while let last = scalars.last, last.value <= 0x20 { scalars.removeLast() }
+        let scalars = Array(URLPolicy.cleaned(value).unicodeScalars)
         let colon = scalars.firstIndex(of: ":") ?? scalars.count
         let scheme = String(String.UnicodeScalarView(scalars[..<colon])).lowercased()
         let isWebScheme = colon < scalars.count && ["http", "https", "ftp"].contains(scheme)

@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import Outbound
 import Policy
+import Synchronization
 
 /// The gateway's milter handler: collects the envelope and the message (streamed into the MIME
 /// parser, large parts spooled), and at end of message checks the loop guard, asks the rules
@@ -46,6 +47,9 @@ struct PolicyMilter: MilterHandler {
     private var originalBody = [UInt8]()
     private var size = 0
     private var sessionCounted = false
+    /// Mail held for the message being answered, until the answer is written (dropped by
+    /// ``abort(macros:)`` or ``close()`` when it never is).
+    private var heldMail: HeldMail?
 
     init(context: Context) {
         self.context = context
@@ -68,6 +72,7 @@ struct PolicyMilter: MilterHandler {
     }
 
     mutating func envelopeFrom(_ sender: EnvelopeAddress, macros: MilterMacros) async throws -> MilterVerdict {
+        await dropUnansweredHeldMail()
         self.sender = sender.address
         authenticatedUser = macros["{auth_authen}"].flatMap { $0.isEmpty ? nil : $0 }
         recipients = []
@@ -291,41 +296,40 @@ struct PolicyMilter: MilterHandler {
             // The held mail may go once the MTA has its answer: noted in the queue's release
             // journal at the very moment the answer is written (a process killed before that
             // has them dropped at the next start, the MTA sending the message again; one killed
-            // after has the note honoured), then committed.
+            // after has the note honoured), committed once the answer is written. A note that
+            // cannot be made turns the answer into tempfail; an answer that cannot be written
+            // (the MTA is gone, so it keeps the message) drops them.
             if let queue = context.heldQueue, !held.isEmpty {
-                let (ids, duplicate, copies, log) = (held, context.duplicate, duplicated, logger)
+                let (box, duplicate, copies, log) = (HeldMail(held), context.duplicate, duplicated, logger)
+                heldMail = box
                 modifier.onAnswer { verdict in
-                    guard verdict == .continue || verdict == .accept else {
+                    guard verdict == .continue || verdict == .accept, let ids = box.peek() else { return true }
+                    return queue.noteReleased(ids)
+                } afterwards: { answered in
+                    guard let ids = box.take() else { return }
+                    if answered == .continue || answered == .accept {
+                        Task { await Self.commitRelease(ids, queue: queue, logger: log, counting: duplicate, copies: copies) }
+                    } else {
                         Task { for id in ids { _ = try? await queue.drop(id) } }
-                        return
                     }
-                    let noted = queue.noteReleased(ids)
-                    Task { await Self.commitRelease(ids, noted: noted, queue: queue, logger: log, counting: duplicate, copies: copies) }
                 }
             }
             return .continue
         }
     }
 
-    /// Commits a release after the answer. A noted release that cannot be committed now is the
-    /// delivery service's to commit later (and the next start's, after a crash); one that could
-    /// not even be noted is retried here until it goes through.
-    static func commitRelease(_ ids: [Int64], noted: Bool, queue: OutboundQueue, logger: Logger, counting duplicate: DuplicateStep?, copies: DuplicateStep.Queued) async {
-        var failures = 0
-        while true {
-            do {
-                try await queue.release(ids)
-                duplicate?.countQueued(copies)
-                return
-            } catch {
-                failures += 1
-                logger.error("cannot release the mail held for this message; retrying", metadata: [
-                    "error": "\(error)", "outbound.entries": "\(ids)", "outbound.noted": "\(noted)",
-                ])
-                if noted { return }
-                try? await Task.sleep(for: .seconds(min(60, 1 << min(failures, 6))))
-            }
+    /// Commits a release after the answer. One that cannot be committed now stays noted in the
+    /// release journal: the delivery service commits it on its next turn (and the next start,
+    /// after a crash).
+    static func commitRelease(_ ids: [Int64], queue: OutboundQueue, logger: Logger, counting duplicate: DuplicateStep?, copies: DuplicateStep.Queued) async {
+        do {
+            try await queue.release(ids)
+        } catch {
+            logger.error("cannot commit the release of the mail held for this message now; the delivery service will", metadata: [
+                "error": "\(error)", "outbound.entries": "\(ids)",
+            ])
         }
+        duplicate?.countQueued(copies)
     }
 
     /// Queues follow-up mail (password notices) held, like split copies: released once the MTA
@@ -394,13 +398,22 @@ struct PolicyMilter: MilterHandler {
         for id in ids { _ = try? await queue.drop(id) }
     }
 
+    /// Drops mail held for a message whose answer was never written.
+    private mutating func dropUnansweredHeldMail() async {
+        guard let ids = heldMail?.take(), let queue = context.heldQueue else { return }
+        heldMail = nil
+        await drop(ids, from: queue)
+    }
+
     mutating func close() async {
+        await dropUnansweredHeldMail()
         if sessionCounted { context.metrics?.session(opened: false) }
         sessionCounted = false
         context.metrics?.connection(opened: false)
     }
 
     mutating func abort(macros: MilterMacros) async {
+        await dropUnansweredHeldMail()
         parser = nil
         originalBody = []
     }
@@ -438,5 +451,25 @@ struct PolicyMilter: MilterHandler {
         var options = MIMEParserOptions()
         options.spoolDirectory = configuration.stateDirectory
         return options
+    }
+}
+
+/// The ids of mail held for one message, taken once: by the answer, or by an abort.
+final class HeldMail: Sendable {
+    private let ids: Mutex<[Int64]?>
+
+    init(_ ids: [Int64]) {
+        self.ids = Mutex(ids)
+    }
+
+    /// The ids, still there.
+    func peek() -> [Int64]? { ids.withLock { $0 } }
+
+    /// The ids, taken (`nil` when taken already).
+    func take() -> [Int64]? {
+        ids.withLock { ids in
+            defer { ids = nil }
+            return ids
+        }
     }
 }

@@ -98,6 +98,14 @@ public enum HTMLText {
         "rarr": "→", "uarr": "↑", "darr": "↓", "shy": "\u{AD}", "zwnj": "\u{200C}", "zwj": "\u{200D}",
         "eacute": "é", "egrave": "è", "agrave": "à", "aacute": "á", "uuml": "ü", "ouml": "ö", "auml": "ä",
         "Uuml": "Ü", "Ouml": "Ö", "Auml": "Ä", "szlig": "ß", "ccedil": "ç", "ecirc": "ê", "ntilde": "ñ",
+        // Every HTML5 name for an ASCII character: a link spelt with them (`https&colon;&sol;&sol;`)
+        // must read as the browser reads it.
+        "Tab": "\t", "NewLine": "\n", "excl": "!", "QUOT": "\"", "num": "#", "dollar": "$", "percnt": "%", "AMP": "&",
+        "lpar": "(", "rpar": ")", "ast": "*", "midast": "*", "plus": "+", "comma": ",", "period": ".", "sol": "/",
+        "colon": ":", "semi": ";", "LT": "<", "equals": "=", "GT": ">", "quest": "?", "commat": "@", "lsqb": "[",
+        "lbrack": "[", "bsol": "\\", "rsqb": "]", "rbrack": "]", "Hat": "^", "lowbar": "_", "UnderBar": "_", "grave": "`",
+        "lcub": "{", "lbrace": "{", "verbar": "|", "vert": "|", "rcub": "}",
+        "rbrace": "}",
     ]
 
     /// Decodes `&name;`, `&#123;` and `&#x1F600;`.

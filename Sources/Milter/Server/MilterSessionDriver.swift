@@ -216,14 +216,31 @@ struct MilterSessionDriver {
                 }
             }
         }
-        output.writeMilterResponse(response ?? .continue)
         let answerActions = modifier.takeAnswerActions()
-        if !answerActions.isEmpty {
-            // The handler's commit point, then the answer itself, back to back.
-            for action in answerActions { action(verdict) }
-            try await transport.write(output)
-            output.clear()
+        guard !answerActions.isEmpty else {
+            output.writeMilterResponse(response ?? .continue)
+            return
         }
+        // The handler's commit points, then the answer itself, back to back; a commit point
+        // that fails turns the answer into tempfail (the MTA keeps the message).
+        var answered = verdict
+        var committed = true
+        for action in answerActions where !action.commit(verdict) { committed = false }
+        if !committed {
+            answered = .tempfail
+            logger.error("a commit point at the answer failed; answering tempfail", metadata: ["mail.queue_id": "\(machine.macros.queueID ?? "-")"])
+            output.writeMilterResponse(MilterVerdict.tempfail.response)
+        } else {
+            output.writeMilterResponse(response ?? .continue)
+        }
+        do {
+            try await transport.writeAndWait(output)
+            output.clear()
+        } catch {
+            for action in answerActions { action.afterwards(nil) }
+            throw error
+        }
+        for action in answerActions { action.afterwards(answered) }
     }
 
     /// Writes a streamed replacement body as `SMFIR_REPLBODY` packets, handing the transport a

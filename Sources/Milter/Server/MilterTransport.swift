@@ -13,6 +13,9 @@ protocol MilterByteSource: AnyObject, Sendable {
 protocol MilterTransport: Sendable {
     /// Writes and flushes one batch of response frames.
     func write(_ buffer: ByteBuffer) async throws
+    /// Writes and flushes one batch and returns once it is written to the socket (throws when
+    /// it could not be).
+    func writeAndWait(_ buffer: ByteBuffer) async throws
     /// An end-of-message handler starts: from now on send `SMFIR_PROGRESS` at the configured
     /// interval until ``endSlowWork()``.
     func beginSlowWork()
@@ -23,6 +26,10 @@ protocol MilterTransport: Sendable {
     func acknowledgeNow()
     /// Releases timers; called once when the session ends.
     func finish()
+}
+
+extension MilterTransport {
+    func writeAndWait(_ buffer: ByteBuffer) async throws { try await write(buffer) }
 }
 
 /// The transport of a NIO channel. A write is handed to the channel without waiting for it to
@@ -54,6 +61,10 @@ struct ChannelTransport: MilterTransport {
         } else {
             try await channel.writeAndFlush(buffer).get()
         }
+    }
+
+    func writeAndWait(_ buffer: ByteBuffer) async throws {
+        try await channel.writeAndFlush(buffer).get()
     }
 
     func beginSlowWork() { progress?.begin() }

@@ -16,7 +16,7 @@ public final class MessageModifier {
     private var bodySource: (any ReplacementBodySource)?
     private var finished = false
     private let sendProgress: () async throws -> Void
-    private var answerActions: [@Sendable (MilterVerdict) -> Void] = []
+    private var answerActions: [AnswerAction] = []
 
     private enum Change {
         case response(MilterResponse)
@@ -34,18 +34,28 @@ public final class MessageModifier {
         self.sendProgress = sendProgress
     }
 
-    /// Runs `action` with the final verdict at the moment the answer leaves: after every
-    /// modification and the reply are in the batch, just before it is written to the MTA's
-    /// connection, on the same thread, with nothing in between. For a commit point that has to
-    /// sit next to the answer (a note that mail held for this message may now go: a process
-    /// killed between the two should have done neither or both). The action must be quick and
-    /// must not block: a `write()` to a file, not an `fsync()` or a lock others hold for long.
-    public func onAnswer(_ action: @escaping @Sendable (MilterVerdict) -> Void) {
-        answerActions.append(action)
+    /// A commit point next to the answer (``onAnswer(_:afterwards:)``).
+    struct AnswerAction: Sendable {
+        var commit: @Sendable (MilterVerdict) -> Bool
+        var afterwards: @Sendable (MilterVerdict?) -> Void
     }
 
-    /// The actions of ``onAnswer(_:)``, taken once by the session.
-    func takeAnswerActions() -> [@Sendable (MilterVerdict) -> Void] {
+    /// Registers a commit point that has to sit next to the answer — a note that mail held for
+    /// this message may now go: a process killed between the two should have done neither or
+    /// both.
+    ///
+    /// `commit` runs with the final verdict right before the answer is written to the MTA's
+    /// connection, on the same thread, with nothing in between. It must be quick and must not
+    /// block (a `write()`, not an `fsync()`). When it returns `false` (the note could not be
+    /// made) the MTA is answered with tempfail instead, so it keeps the message.
+    /// `afterwards` runs once the answer is written, with the verdict that was sent, or with
+    /// `nil` when it could not be written (the connection is gone: the MTA keeps the message).
+    public func onAnswer(_ commit: @escaping @Sendable (MilterVerdict) -> Bool, afterwards: @escaping @Sendable (MilterVerdict?) -> Void = { _ in }) {
+        answerActions.append(AnswerAction(commit: commit, afterwards: afterwards))
+    }
+
+    /// The actions of ``onAnswer(_:afterwards:)``, taken once by the session.
+    func takeAnswerActions() -> [AnswerAction] {
         defer { answerActions = [] }
         return answerActions
     }

@@ -27,7 +27,9 @@ extension DeliveryService {
             return nil
         }
         let journaled = !accepted.isEmpty && journal.append([leased.id] + accepted.sorted())
-        defer { if journaled { journal.committed() } }
+        // The journal line may go once the outcome is in the database (not when it could not be saved).
+        var persisted = false
+        defer { if journaled && persisted { journal.committed() } }
         let logger = entryLogger(leased)
         let now = queue.clock.now().timeIntervalSince1970
         var random = SystemRandomNumberGenerator()
@@ -55,11 +57,13 @@ extension DeliveryService {
                 try await queue.finishAttempt(leased, report: nil, reported: [], complete: true, owner: owner, durable: !(inline && outcome.delivered > 0)) != nil
             }
             if saved.found { logComplete(outcome, report: "none", logger: logger) }
+            persisted = saved.written
             return saved.atFirstTry
         }
         let saved = await save(outcome, logger: logger) {
             try await queue.recordAttempt(leased.id, outcome: outcome, nextAttemptAt: dueAgain, owner: owner)
         }
+        persisted = saved.written
         guard saved.found else { return saved.atFirstTry }
         await reportAndRelease(leased, outcome: outcome, now: now, backOffUntil: backOffUntil, owner: owner, logger: logger)
         return saved.atFirstTry
@@ -76,13 +80,13 @@ extension DeliveryService {
         _ outcome: AttemptOutcome,
         logger: Logger,
         write: () async throws -> Bool
-    ) async -> (found: Bool, atFirstTry: Bool) {
+    ) async -> (found: Bool, atFirstTry: Bool, written: Bool) {
         var failures = 0
         while true {
             do {
                 let found = try await write()
                 if !found { logger.warning("entry gone or no longer leased; outcome not recorded") }
-                return (found, failures == 0)
+                return (found, failures == 0, true)
             } catch {
                 failures += 1
                 if Task.isCancelled {
@@ -90,7 +94,7 @@ extension DeliveryService {
                         "delivery outcome not recorded; the entry stays leased and its delivered recipients may be sent again after a restart",
                         metadata: ["error": "\(error)", "outbound.delivered": "\(outcome.delivered)"]
                     )
-                    return (false, false)
+                    return (false, false, false)
                 }
                 let delay = Self.saveRetryDelay(afterFailures: failures)
                 logger.error("cannot record delivery outcome; kept in memory, retrying", metadata: [

@@ -24,6 +24,8 @@ public struct DeliveryService: Service, CustomStringConvertible {
     let metrics: OutboundMetrics
     /// Deliveries noted before they are committed (the delivery journal, ``QueueJournal``).
     let journal: QueueJournal
+    /// When the once-a-second work of the loop is due.
+    let slowTurns = Throttle(interval: .seconds(1))
 
     /// Creates the service.
     /// - Throws: ``SMTPConfigurationError`` when the configuration is invalid.
@@ -76,6 +78,9 @@ public struct DeliveryService: Service, CustomStringConvertible {
                 "outbound.entry": "\(entry.id ?? 0)", "mail.queue_id": "\(entry.originQueueId ?? "-")",
                 "outbound.destination": "\(entry.destination ?? "-")",
             ])
+        }
+        if OutboundQueue.bootID == "unknown" {
+            logger.warning("the kernel's boot id cannot be read: held entries of a crashed gateway are released, not dropped (a copy may be sent twice)")
         }
         let settled = try await queue.settleAbandonedHolds()
         if settled.dropped > 0 {
@@ -157,21 +162,46 @@ public struct DeliveryService: Service, CustomStringConvertible {
     /// Updates the depth and age gauges; returns the depth (-1 when unknown). Commits releases
     /// the gateway noted but could not commit first.
     private func updateGauges() async -> Int {
-        do {
-            try await queue.commitNotedReleases()
-        } catch {
-            logger.error("cannot commit noted releases; retrying", metadata: ["error": "\(error)"])
+        // Per-destination figures and noted releases at most once a second (each is a scan or a
+        // write, and this runs on every enqueue and every finished batch).
+        let slowTurn = slowTurns.due()
+        if slowTurn {
+            do {
+                try await queue.commitNotedReleases()
+            } catch {
+                logger.error("cannot commit noted releases; retrying", metadata: ["error": "\(error)"])
+            }
         }
         do {
             let statistics = try await queue.statistics()
             metrics.record(statistics, now: queue.clock.now())
-            if !configuration.destinations.isEmpty {
+            if slowTurn, !configuration.destinations.isEmpty {
                 metrics.record(destinations: try await queue.destinationStatistics(), known: configuration.destinations.keys, now: queue.clock.now())
             }
             return statistics.depth
         } catch {
             logger.error("cannot read queue statistics", metadata: ["error": "\(error)"])
             return -1
+        }
+    }
+}
+
+/// Says yes at most once per interval.
+final class Throttle: Sendable {
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+    private let interval: Duration
+
+    init(interval: Duration) {
+        self.interval = interval
+    }
+
+    /// Whether the interval has passed since the last yes (yes the first time).
+    func due() -> Bool {
+        last.withLock { last in
+            let now = ContinuousClock.now
+            if let previous = last, now - previous < interval { return false }
+            last = now
+            return true
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import Synchronization
 
 /// The queue's metrics (swift-metrics; names in docs/outbound.md):
 ///
@@ -22,6 +23,7 @@ public struct OutboundMetrics: Sendable {
     let failed: Counter
     let bounced: Counter
     let factory: any MetricsFactory
+    private let reportedDestinations = ReportedNames()
 
     /// Creates the metrics with `factory` (the bootstrapped system's by default).
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -46,7 +48,17 @@ public struct OutboundMetrics: Sendable {
     /// Sets the per-destination gauges: every name in `known` (0 when it has nothing queued)
     /// and every destination with entries.
     func record(destinations statistics: [String: QueueStatistics], known: some Sequence<String>, now: Date) {
-        for name in Set(known).union(statistics.keys) {
+        let names = Set(known).union(statistics.keys)
+        // A destination reported before and gone now is set to 0 once, not left at its last value.
+        let gone = reportedDestinations.names.withLock { reported in
+            defer { reported = names }
+            return reported.subtracting(names)
+        }
+        for name in gone {
+            Gauge(label: "sekisho_outbound_destination_depth", dimensions: [("destination", name)], factory: factory).record(0)
+            Gauge(label: "sekisho_outbound_destination_oldest_age_seconds", dimensions: [("destination", name)], factory: factory).record(0)
+        }
+        for name in names {
             let entry = statistics[name]
             Gauge(label: "sekisho_outbound_destination_depth", dimensions: [("destination", name)], factory: factory).record(entry?.depth ?? 0)
             let age = entry?.oldestCreatedAt.map { max(0, now.timeIntervalSince($0)) } ?? 0
@@ -72,4 +84,9 @@ public struct OutboundMetrics: Sendable {
         if outcome.deferred > 0 { destinationCounter(destination, event: "deferred").increment() }
         if outcome.failed > 0 { destinationCounter(destination, event: "failed").increment() }
     }
+}
+
+/// The destination names the gauges were last set for.
+private final class ReportedNames: Sendable {
+    let names = Mutex<Set<String>>([])
 }

@@ -194,7 +194,8 @@ public final class OutboundQueue: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
             try db.inTransaction {
-                try EntryRecord.filter(keys: ids).updateAll(db, Column("held_by").set(to: nil), Column("next_attempt_at").set(to: now))
+                // Only entries still held: a release committed twice never makes a deferred entry due.
+                try EntryRecord.filter(keys: ids).filter(Column("held_by") != nil).updateAll(db, Column("held_by").set(to: nil), Column("next_attempt_at").set(to: now))
                 return .commit
             }
         }
@@ -239,10 +240,11 @@ public final class OutboundQueue: Sendable {
         let now = clock.now().timeIntervalSince1970
         let directory = (databasePath as NSString).deletingLastPathComponent
         let prefix = ((databasePath as NSString).lastPathComponent) + ".released-"
+        // Compared by file name: the directory may be spelt differently (a trailing slash).
+        let ownName = (releaseJournal.path as NSString).lastPathComponent
         let journals = ((try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? [])
-            .filter { $0.hasPrefix(prefix) }
+            .filter { $0.hasPrefix(prefix) && $0 != ownName }
             .map { directory.isEmpty ? $0 : "\(directory)/\($0)" }
-            .filter { $0 != releaseJournal.path }
         let noted = Set(journals.flatMap { QueueJournal.lines(at: $0).joined() })
         let (names, released) = try await database.write { db -> ([String], Int) in
             let abandoned = try EntryRecord.filter(Column("held_by") != nil && Column("held_by") != own).fetchAll(db)

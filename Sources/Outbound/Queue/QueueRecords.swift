@@ -123,6 +123,7 @@ enum QueueSchema {
             try db.alter(table: EntryRecord.databaseTableName) { table in
                 table.add(column: "content", .blob)
             }
+            try db.create(index: "outbound_entry_destination", on: EntryRecord.databaseTableName, columns: ["destination"])
         }
         return migrator
     }
