@@ -1,6 +1,5 @@
 import Archive
 import Foundation
-import Synchronization
 import TestSupport
 import Testing
 
@@ -28,30 +27,10 @@ struct ArchiveCrashTests {
         }
         let run = "kill-\(UInt32.random(in: 0...UInt32.max))"
         // The kill comes once 30 messages were accepted, whatever the speed of the machine.
-        let acceptedSoFar = ManagedAtomicCounter()
-        let results = try await withThrowingTaskGroup(of: [(String, Int)].self) { group in
-            for client in 0..<4 {
-                group.addTask {
-                    var outcomes = [(String, Int)]()
-                    for index in 0..<40 {
-                        let id = "\(run)-\(client)-\(index)"
-                        let message = Array("Subject: \(id)\r\nMessage-ID: <\(id)@kill.example>\r\nFrom: a@kill.example\r\nDate: Sun, 29 Nov 2026 12:00:00 +0900\r\n\r\n請求書 \(id)\r\n".utf8)
-                        let code = (try? await SMTPTestClient.send(port: rig.smtpPort, from: "a@kill.example", to: ["b@sink.example"], message: message)) ?? -1
-                        if code == 250 { acceptedSoFar.increment() }
-                        outcomes.append((id, code))
-                    }
-                    return outcomes
-                }
-            }
-            group.addTask {
-                let deadline = ContinuousClock.now + .seconds(60)
-                while acceptedSoFar.value < 30, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-                kill(first.pid, SIGKILL)
-                return []
-            }
-            var all = [(String, Int)]()
-            for try await outcomes in group { all += outcomes }
-            return all
+        let results = try await KillDuringStream.run(
+            port: rig.smtpPort, run: run, clients: 4, perClient: 40, killAfter: 30, pid: first.pid, from: "a@kill.example", to: "b@sink.example"
+        ) { id in
+            Array("Subject: \(id)\r\nMessage-ID: <\(id)@kill.example>\r\nFrom: a@kill.example\r\nDate: Sun, 29 Nov 2026 12:00:00 +0900\r\n\r\n請求書 \(id)\r\n".utf8)
         }
         _ = await first.waitForExit(timeout: 10)
         let accepted = results.filter { $0.1 == 250 }.map(\.0)
@@ -87,11 +66,4 @@ struct ArchiveCrashTests {
         #expect(await second.waitForExit(timeout: 30) == 0, "\(second.output)")
         await rig.stop()
     }
-}
-
-/// A counter the sending tasks share.
-final class ManagedAtomicCounter: Sendable {
-    private let count = Mutex(0)
-    func increment() { count.withLock { $0 += 1 } }
-    var value: Int { count.withLock { $0 } }
 }

@@ -39,34 +39,13 @@ struct DuplicateCrashTests {
             throw MissingComponent("sekishod did not listen: \(first.output)")
         }
         let run = "dupkill-\(UInt32.random(in: 0...UInt32.max))"
-        func message(_ id: String) -> [UInt8] {
+        @Sendable func message(_ id: String) -> [UInt8] {
             Array("Subject: \(id)\r\nMessage-ID: <\(id)@kill.example>\r\nFrom: a@kill.example\r\nDate: Sun, 29 Nov 2026 12:00:00 +0900\r\n\r\n複製 \(id)\r\nhttps://kill.example/\(id)\r\n".utf8)
         }
         // The kill comes once 60 messages were accepted, while copies are being delivered.
-        let acceptedSoFar = ManagedAtomicCounter()
-        let results = try await withThrowingTaskGroup(of: [(String, Int)].self) { group in
-            for client in 0..<4 {
-                group.addTask {
-                    var outcomes = [(String, Int)]()
-                    for index in 0..<50 {
-                        let id = "\(run)-\(client)-\(index)"
-                        let code = (try? await SMTPTestClient.send(port: rig.smtpPort, from: "a@kill.example", to: ["b@sink.example"], message: message(id))) ?? -1
-                        if code == 250 { acceptedSoFar.increment() }
-                        outcomes.append((id, code))
-                    }
-                    return outcomes
-                }
-            }
-            group.addTask {
-                let deadline = ContinuousClock.now + .seconds(60)
-                while acceptedSoFar.value < 60, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-                kill(first.pid, SIGKILL)
-                return []
-            }
-            var all = [(String, Int)]()
-            for try await outcomes in group { all += outcomes }
-            return all
-        }
+        let results = try await KillDuringStream.run(
+            port: rig.smtpPort, run: run, clients: 4, perClient: 50, killAfter: 60, pid: first.pid, from: "a@kill.example", to: "b@sink.example", message: message
+        )
         _ = await first.waitForExit(timeout: 10)
         #expect(results.contains { $0.1 == 250 }, "nothing got through before the kill")
         #expect(results.contains { $0.1 != 250 }, "the kill did not cut into the stream")

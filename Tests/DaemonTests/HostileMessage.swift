@@ -24,7 +24,7 @@ enum HostileMessage {
         """
 
     static func message() throws -> MailMessage {
-        let locked = try RiskyAttachmentTests.zip([("readme.txt", Array("x".utf8))], encryption: .aes256)
+        let locked = try SanitizerSuites.RiskyAttachmentTests.zip([("readme.txt", Array("x".utf8))], encryption: .aes256)
         let text = """
             From: attacker@evil.example
             To: victim@city.example.lg.jp

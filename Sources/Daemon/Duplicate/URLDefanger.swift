@@ -9,6 +9,7 @@ import Archive
 enum URLDefanger {
     /// `text` defanged, and how many URLs and `www.` names were changed.
     static func defang(_ text: String) -> (text: String, count: Int) {
+        guard mayHoldURL(text) else { return (text, 0) }
         let scalars = Array(text.unicodeScalars)
         var output = String.UnicodeScalarView()
         var count = 0
@@ -32,6 +33,26 @@ enum URLDefanger {
             }
         }
         return count == 0 ? (text, 0) : (String(output), count)
+    }
+
+    /// Whether `text` has a `:/` or a `www.` (any case) anywhere: without one there is nothing
+    /// to defang, found in one pass over the UTF-8 bytes (most text has no link at all).
+    static func mayHoldURL(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var index = 0
+            while index + 1 < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: ":"), bytes[index + 1] == UInt8(ascii: "/") { return true }
+                if byte | 0x20 == UInt8(ascii: "w"), index + 3 < bytes.count, bytes[index + 1] | 0x20 == UInt8(ascii: "w"),
+                    bytes[index + 2] | 0x20 == UInt8(ascii: "w"), bytes[index + 3] == UInt8(ascii: ".")
+                {
+                    return true
+                }
+                index += 1
+            }
+            return false
+        }
     }
 
     /// A URL attribute value (`href`, `src`, `action`) defanged as a browser would read it:
