@@ -66,6 +66,9 @@ struct DuplicateStep: Sendable {
         }
     }
 
+    /// Messages up to this size are disarmed on the session's own thread.
+    static let inPlaceLimit = 256 * 1024
+
     /// What was queued, for the message's log line.
     struct Queued: Sendable {
         var ids: [Int64] = []
@@ -82,7 +85,7 @@ struct DuplicateStep: Sendable {
     /// Makes every planned copy and queues it held. On any error the copies queued so far are
     /// dropped and the error thrown: the caller answers with the failure action.
     func queueCopies(
-        of message: MailMessage, plan: [PlannedCopy], sender: String, queueID: String?, logger: Logger
+        of message: MailMessage, size: Int, plan: [PlannedCopy], sender: String, queueID: String?, logger: Logger
     ) async throws -> Queued {
         var queued = Queued()
         do {
@@ -93,7 +96,7 @@ struct DuplicateStep: Sendable {
                     continue
                 }
                 let copySender = copy.destination.copySender(for: sender)
-                let request = try await makeRequest(message, copy: copy, sender: copySender, recipients: recipients, queueID: queueID, logger: logger)
+                let request = try await makeRequest(message, messageSize: size, copy: copy, sender: copySender, recipients: recipients, queueID: queueID, logger: logger)
                 let id = try await enqueue(request)
                 queued.ids.append(id)
                 queued.summaries.append("\(copy.destination.name):\(id)")
@@ -108,7 +111,7 @@ struct DuplicateStep: Sendable {
 
     /// Disarms and serialises the copy off the cooperative pool (large messages take a while).
     private func makeRequest(
-        _ message: MailMessage, copy: PlannedCopy, sender: String, recipients: [String], queueID: String?, logger: Logger
+        _ message: MailMessage, messageSize: Int, copy: PlannedCopy, sender: String, recipients: [String], queueID: String?, logger: Logger
     ) async throws -> (EnqueueRequest, temporaryFile: String?) {
         let destination = copy.destination
         // The envelope first: nothing is written for a copy whose addresses are refused.
@@ -116,7 +119,7 @@ struct DuplicateStep: Sendable {
         let envelopeRecipients = try recipients.map { (address) throws in try SMTPAddress(address) }
         let directory = temporaryDirectory
         let loopGuard = self.loopGuard
-        let (source, temporaryFile, sanitized) = try await NIOThreadPool.singleton.runIfActive { () throws -> (SpoolDirectory.Source, String?, SanitizedCopy) in
+        let make = { @Sendable () throws -> (SpoolDirectory.Source, String?, SanitizedCopy) in
             let sanitized = try CopySanitizer(destination.sanitizing).sanitize(message, mark: CopyMark(destination: destination.name, queueID: queueID))
             var prefix = [UInt8]()
             if let loopGuard {
@@ -126,6 +129,9 @@ struct DuplicateStep: Sendable {
             let (source, file) = try CopyFile.write(sanitized.message, prefix: prefix, directory: directory)
             return (source, file, sanitized)
         }
+        // A small message is done where it is (a hop to the thread pool and back costs more than
+        // the work); a large one on NIO's thread pool, off the threads serving sessions.
+        let (source, temporaryFile, sanitized) = messageSize <= Self.inPlaceLimit ? try make() : try await NIOThreadPool.singleton.runIfActive(make)
         var log = logger
         log[metadataKey: "duplicate.destination"] = "\(destination.name)"
         log.info("copy made", metadata: [

@@ -259,7 +259,7 @@ struct PolicyMilter: MilterHandler {
             if !duplicatePlan.isEmpty {
                 if let step = context.duplicate {
                     do {
-                        duplicated = try await step.queueCopies(of: message, plan: duplicatePlan, sender: sender, queueID: macros.queueID, logger: logger)
+                        duplicated = try await step.queueCopies(of: message, size: size, plan: duplicatePlan, sender: sender, queueID: macros.queueID, logger: logger)
                         held += duplicated.ids
                     } catch {
                         if duplicateSettings.onError == .accept {
