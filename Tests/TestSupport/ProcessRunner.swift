@@ -134,7 +134,7 @@ public enum FreePort {
     }
 
     /// Waits until something accepts TCP connections on 127.0.0.1:`port`.
-    public static func waitUntilOpen(_ port: Int, timeout: TimeInterval = 20) async -> Bool {
+    public static func waitUntilOpen(_ port: Int, timeout: TimeInterval = 60) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if isOpen(port) { return true }
