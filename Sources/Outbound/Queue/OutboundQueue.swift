@@ -96,31 +96,27 @@ public final class OutboundQueue: Sendable {
             try releaseJournal.open(empty: false)
         }
         let now = clock.now().timeIntervalSince1970
+        let stored: (name: String, properties: MessageProperties)
+        var content: Data?
         if case .bytes(let bytes) = request.message, bytes.count <= inlineLimit {
             // Small: the message goes into the row, committed with it — no file to create,
             // sync, rename and remove for each of the many small copies and notices.
             var scanner = MessageScanner()
             bytes.withUnsafeBytes { scanner.scan($0) }
-            let properties = scanner.properties
-            let heldBy = request.held ? instanceID : nil
-            let id = try await database.write { db in
-                try Self.insert(
-                    request, spoolName: SpoolDirectory.inlineName(), properties: properties, isReport: false, now: now, heldBy: heldBy,
-                    content: Data(bytes), in: db
-                )
-            }
-            if !request.held { signal.notify() }
-            return id
+            stored = (SpoolDirectory.inlineName(), scanner.properties)
+            content = Data(bytes)
+        } else {
+            stored = try await spool.store(request.message)
         }
-        let stored = try await spool.store(request.message)
+        let heldBy = request.held ? instanceID : nil
         do {
-            let heldBy = request.held ? instanceID : nil
-            let id = try await database.write { db in
-                try Self.insert(request, spoolName: stored.name, properties: stored.properties, isReport: false, now: now, heldBy: heldBy, in: db)
+            let id = try await database.write { [content] db in
+                try Self.insert(request, spoolName: stored.name, properties: stored.properties, isReport: false, now: now, heldBy: heldBy, content: content, in: db)
             }
             if !request.held { signal.notify() }
             return id
         } catch {
+            // (A message kept in its row has no file: removing it is a no-op.)
             await spool.remove(stored.name)
             throw error
         }
