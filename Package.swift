@@ -37,10 +37,21 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
+        // Swift tasks run on a NIO event loop (a session and its channel share a thread): used by
+        // the milter server and the SMTP client.
+        .target(
+            name: "EventLoopExecutors",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The Milter protocol: wire codec, pure session state machine, async server and MTA-side client.
         .target(
             name: "Milter",
             dependencies: [
+                "EventLoopExecutors",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -60,6 +71,7 @@ let package = Package(
         .target(
             name: "Outbound",
             dependencies: [
+                "EventLoopExecutors",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -20,12 +20,15 @@ struct DeliveryServiceTests {
         logs: LogCapture = LogCapture(),
         metrics: RecordingMetrics = RecordingMetrics()
     ) throws -> DeliveryService {
-        let configuration = DeliveryServiceConfiguration(
+        var configuration = DeliveryServiceConfiguration(
             client: SMTPClientConfiguration(heloName: "gateway.test", timeouts: SMTPTimeouts(all: .seconds(30))),
             defaultRelay: SMTPRelay(host: "127.0.0.1", port: server.port, tls: SMTPTLSSettings(mode: .none)),
             retry: RetrySchedule(initialDelay: .seconds(60), factor: 2, maximumDelay: .seconds(600), jitter: 0, maximumAge: .seconds(86_400)),
             failurePolicy: policy
         )
+        // One batch per call: a connection closes after its batch instead of taking what
+        // became due meanwhile (a report, say), which deliverDue counts in the next call.
+        configuration.connectionIdleTime = .zero
         return try DeliveryService(queue: queue, configuration: configuration, logger: logs.logger(), metrics: OutboundMetrics(factory: metrics))
     }
 

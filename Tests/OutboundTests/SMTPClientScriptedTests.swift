@@ -77,11 +77,12 @@ struct SMTPClientScriptedTests {
         }
     }
 
-    @Test("RSET refused with 5xx: the session ends with a transient error in RSET, nothing of the message sent")
+    @Test("RSET refused with 5xx: the session ends with a transient error in RSET; with PIPELINING the RSET leads MAIL, RCPT and DATA in one write, and the content is never sent")
     func resetRefused() async throws {
+        for pipelining in [true, false] {
         try await ScriptedSMTPServer.withServer(respond: { event in
             if case .command("RSET") = event { return "554 5.5.1 no more" }
-            return standardReply(event)
+            return standardReply(event, keywords: pipelining ? ["PIPELINING", "8BITMIME"] : ["8BITMIME"])
         }) { server in
             try await Self.client().withSession(to: Self.relay(server)) { session in
                 let first = try await session.send(Self.message())
@@ -93,7 +94,13 @@ struct SMTPClientScriptedTests {
                     #expect(error.phase == .reset && error.isTransient && error.response?.code == 554, "\(error)")
                 }
             }
-            #expect(server.commands.filter { $0.hasPrefix("MAIL") }.count == 1)
+            // Pipelined: RSET, MAIL, RCPT, DATA went out together; the refused RSET broke the
+            // session before a byte of the second message's content. Without PIPELINING the
+            // RSET went alone.
+            #expect(server.commands.filter { $0 == "RSET" }.count == 1)
+            #expect(server.commands.filter { $0.hasPrefix("MAIL") }.count == (pipelining ? 2 : 1))
+            #expect(server.messages.count == 1, "only the first message's content reached the server")
+        }
         }
     }
 

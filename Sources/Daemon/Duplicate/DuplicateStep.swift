@@ -132,10 +132,8 @@ struct DuplicateStep: Sendable {
         // A small message is done where it is (a hop to the thread pool and back costs more than
         // the work); a large one on NIO's thread pool, off the threads serving sessions.
         let (source, temporaryFile, sanitized) = messageSize <= Self.inPlaceLimit ? try make() : try await NIOThreadPool.singleton.runIfActive(make)
-        var log = logger
-        log[metadataKey: "duplicate.destination"] = "\(destination.name)"
-        log.info("copy made", metadata: [
-            "duplicate.removed": "\(sanitized.removed.map(\.name).joined(separator: ","))",
+        logger.info("copy made", metadata: [
+            "duplicate.destination": "\(destination.name)", "duplicate.removed": "\(sanitized.removed.map(\.name).joined(separator: ","))",
             "duplicate.html_converted": "\(sanitized.htmlPartsConverted)", "duplicate.active_removed": "\(sanitized.activeContentRemoved)",
             "duplicate.urls_defanged": "\(sanitized.urlsDefanged)", "duplicate.notes": "\(sanitized.notes.joined(separator: "; "))",
             "duplicate.rcpt": "\(recipients.joined(separator: ","))",

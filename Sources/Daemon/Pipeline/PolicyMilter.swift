@@ -300,7 +300,7 @@ struct PolicyMilter: MilterHandler {
             // cannot be made turns the answer into tempfail; an answer that cannot be written
             // (the MTA is gone, so it keeps the message) drops them.
             if let queue = context.heldQueue, !held.isEmpty {
-                let (box, duplicate, copies, log) = (HeldMail(held), context.duplicate, duplicated, logger)
+                let (box, duplicate, copies) = (HeldMail(held), context.duplicate, duplicated)
                 heldMail = box
                 modifier.onAnswer { verdict in
                     guard verdict == .continue || verdict == .accept, let ids = box.peek() else { return true }
@@ -308,7 +308,10 @@ struct PolicyMilter: MilterHandler {
                 } afterwards: { answered in
                     guard let ids = box.take() else { return }
                     if answered == .continue || answered == .accept {
-                        Task { await Self.commitRelease(ids, queue: queue, logger: log, counting: duplicate, copies: copies) }
+                        // Committed by the delivery service with its next lease (one
+                        // transaction for the releases of every message answered meanwhile).
+                        queue.releaseAnswered(ids)
+                        duplicate?.countQueued(copies)
                     } else {
                         Task { for id in ids { _ = try? await queue.drop(id) } }
                     }
@@ -316,20 +319,6 @@ struct PolicyMilter: MilterHandler {
             }
             return .continue
         }
-    }
-
-    /// Commits a release after the answer. One that cannot be committed now stays noted in the
-    /// release journal: the delivery service commits it on its next turn (and the next start,
-    /// after a crash).
-    static func commitRelease(_ ids: [Int64], queue: OutboundQueue, logger: Logger, counting duplicate: DuplicateStep?, copies: DuplicateStep.Queued) async {
-        do {
-            try await queue.release(ids)
-        } catch {
-            logger.error("cannot commit the release of the mail held for this message now; the delivery service will", metadata: [
-                "error": "\(error)", "outbound.entries": "\(ids)",
-            ])
-        }
-        duplicate?.countQueued(copies)
     }
 
     /// Queues follow-up mail (password notices) held, like split copies: released once the MTA

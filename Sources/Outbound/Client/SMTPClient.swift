@@ -1,3 +1,4 @@
+import EventLoopExecutors
 import Logging
 import NIOCore
 import NIOPosix
@@ -77,7 +78,22 @@ public struct SMTPClient: Sendable {
     ) async throws -> Result {
         var logger = self.logger
         logger[metadataKey: "smtp.relay"] = "\(relay.address)"
-        return try await SMTPConnection.withConnection(to: relay, timeouts: configuration.timeouts, group: eventLoopGroup, logger: logger) {
+        // The session's task runs on its channel's event loop: a reply resumes it without
+        // crossing threads (the delivery of a copy is several round trips).
+        let loop = eventLoopGroup.next()
+        return try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop: loop)) {
+            try await session(relay, tlsContext: tlsContext, loop: loop, logger: logger, body)
+        }
+    }
+
+    private func session<Result>(
+        _ relay: SMTPRelay,
+        tlsContext: NIOSSLContext?,
+        loop: any EventLoop,
+        logger: Logger,
+        _ body: (SMTPSession) async throws -> Result
+    ) async throws -> Result {
+        try await SMTPConnection.withConnection(to: relay, timeouts: configuration.timeouts, group: loop, logger: logger) {
             connection in
             let capabilities: SMTPCapabilities
             let encrypted: Bool

@@ -44,9 +44,11 @@ public final class SMTPSession {
         if let brokenBy { throw brokenBy }
         let body = try await MessageBody.open(message.body)
         do {
-            if transactionCount > 0 { try await reset() }
+            // With PIPELINING the RSET goes out with MAIL, RCPT and DATA: one round trip less.
+            let resetFirst = transactionCount > 0 && capabilities.pipelining
+            if transactionCount > 0, !resetFirst { try await reset() }
             transactionCount += 1
-            let result = try await transaction(message, body: body)
+            let result = try await transaction(message, body: body, resetFirst: resetFirst)
             await body.close()
             return result
         } catch {
@@ -61,13 +63,19 @@ public final class SMTPSession {
     /// whatever its code.
     private func reset() async throws(SMTPClientError) {
         try await connection.send([.reset], in: .reset)
-        let reply = try await connection.read(in: .reset)
+        try Self.checkReset(try await connection.read(in: .reset))
+    }
+
+    private static func checkReset(_ reply: SMTPResponse) throws(SMTPClientError) {
         guard reply.isPositiveCompletion else {
             throw reply.code >= 400 ? .refusedSession(reply, in: .reset) : .unexpected(reply, in: .reset, expected: "250")
         }
     }
 
-    private func transaction(_ message: OutboundMessage, body: MessageBody) async throws(SMTPClientError) -> TransactionResult {
+    /// One transaction. With `resetFirst` the RSET leads the first group of commands (pipelined)
+    /// and its reply is read first; a refused RSET breaks the session before the message's
+    /// content is sent (the commands after it are dropped with the connection).
+    private func transaction(_ message: OutboundMessage, body: MessageBody, resetFirst: Bool) async throws(SMTPClientError) -> TransactionResult {
         var machine = SMTPTransactionStateMachine(
             sender: message.sender,
             recipients: message.recipients,
@@ -75,8 +83,13 @@ public final class SMTPSession {
             capabilities: capabilities
         )
         var action = machine.start()
+        var resetPending = resetFirst
         while true {
             switch action {
+            case .send(let commands) where resetPending:
+                resetPending = false
+                try await connection.send([.reset] + commands, in: .reset)
+                try Self.checkReset(try await connection.read(in: .reset))
             case .send(let commands):
                 try await connection.send(commands, in: machine.phase)
             case .sendMessage:
@@ -97,14 +110,22 @@ public final class SMTPSession {
         var encoder = SMTPDataEncoder()
         switch body {
         case .bytes(let bytes):
+            // The last chunk carries the final dot: a small message is one write.
             var offset = 0
             while offset < bytes.readableBytes {
                 let length = min(chunkSize, bytes.readableBytes - offset)
                 var out = ByteBuffer()
                 if let slice = bytes.getSlice(at: bytes.readerIndex + offset, length: length) { encoder.encode(slice, into: &out) }
-                try await connection.write(out, in: .dataBlock)
                 offset += length
+                if offset >= bytes.readableBytes { encoder.finish(into: &out) }
+                try await connection.write(out, in: .dataBlock)
             }
+            if bytes.readableBytes == 0 {
+                var end = ByteBuffer()
+                encoder.finish(into: &end)
+                try await connection.write(end, in: .dataBlock)
+            }
+            return
         case .file(let reader):
             while let chunk = try await readChunk(reader) {
                 var out = ByteBuffer()

@@ -12,25 +12,16 @@ extension DeliveryService {
     /// no connection is made for them. A failed RSET gives the message back with the rest of the
     /// batch, uncounted: nothing of it was sent. When recording an outcome ran into a database
     /// error the batch stops and the rest is given back.
+    ///
+    /// Once the batch is sent the connection stays open for
+    /// ``DeliveryServiceConfiguration/connectionIdleTime``, taking the entries for the same relay
+    /// that become due meanwhile (``WorkArrivals``), up to
+    /// ``DeliveryServiceConfiguration/connectionMessageLimit`` messages.
     func deliver(_ batch: [LeasedEntry], owner: String, stop: StopFlag) async {
-        var ready: [LeasedEntry] = []
-        for leased in batch {
-            do {
-                if leased.entry.content == nil { try await queue.spool.checkReadable(leased.entry.spoolName) }
-                ready.append(leased)
-            } catch {
-                await hold(leased, problem: "\(error)", owner: owner)
-            }
-        }
-        // Entries with nobody left to send to only need their outcome finished (a report that
-        // could not be queued before, say): no connection for them.
-        for leased in ready where leased.openRecipients.isEmpty {
-            await record(leased, results: [:], owner: owner)
-        }
-        ready.removeAll { $0.openRecipients.isEmpty }
+        let ready = await prepare(batch, owner: owner)
         guard let first = ready.first else { return }
         // An entry's own relay, else the default; an unreadable relay never falls back to the default.
-        let relay = first.entry.relay == nil ? configuration.defaultRelay : first.entry.decodedRelay
+        let relay = relay(of: first)
         guard let relay else {
             let detail = first.entry.relay == nil ? "no default relay configured" : "the entry's relay cannot be read"
             let error = SMTPClientError(.connectionFailed, phase: .connect, isTransient: true, detail: detail)
@@ -39,16 +30,28 @@ extension DeliveryService {
         }
         var waiting = ready[...]
         var sessionOpened = false
+        // Copies delivered in full, removed together (see DeliveredEntries).
+        let completions = DeliveredEntries()
         do {
             try await client.withSession(to: relay) { session in
                 sessionOpened = true
-                while let leased = waiting.first, !stop.isSet {
+                var sent = 0
+                while true {
+                    if waiting.isEmpty {
+                        guard sent < configuration.connectionMessageLimit,
+                            let more = await moreWork(for: first.entry.relay, owner: owner, stop: stop, completions: completions)
+                        else { break }
+                        waiting = more[...]
+                        continue
+                    }
+                    guard let leased = waiting.first, !stop.isSet else { break }
+                    sent += 1
                     waiting.removeFirst()
                     let open = leased.openRecipients
                     let message = OutboundMessage(
                         sender: (try? SMTPAddress(leased.entry.sender)) ?? .null,
                         recipients: open.map { (try? SMTPAddress($0.address)) ?? .null },
-                        body: leased.entry.content.map { .bytes(ByteBuffer(bytes: $0)) } ?? .file(path: queue.spool.messagePath(leased.entry.spoolName)),
+                        body: leased.content.map { .bytes(ByteBuffer(bytes: $0)) } ?? .file(path: queue.spool.messagePath(leased.entry.spoolName)),
                         properties: MessageProperties(size: leased.entry.size, hasEightBitBytes: leased.entry.hasEightBitBytes)
                     )
                     let result: TransactionResult
@@ -70,17 +73,68 @@ extension DeliveryService {
                     }
                     var results: [Int64: RecipientResult.Outcome] = [:]
                     for (recipient, outcome) in zip(open, result.recipients) { results[recipient.id ?? -1] = outcome.outcome }
-                    guard await record(leased, results: results, owner: owner) else { throw SessionEnded() }
+                    guard await record(leased, results: results, owner: owner, completions: completions) else { throw SessionEnded() }
+                    if completions.count >= configuration.batchSize { await commit(completions, owner: owner) }
                 }
             }
         } catch let error as SMTPClientError where !sessionOpened {
+            await commit(completions, owner: owner)
             for leased in waiting { await record(leased, results: Self.allFailed(leased, error), owner: owner) }
             return
         } catch is SessionEnded {
         } catch {
             logger.warning("delivery session ended", metadata: ["outbound.relay": "\(relay.address)", "error": "\(error)"])
         }
+        await commit(completions, owner: owner)
         await giveBack(Array(waiting), owner: owner)
+    }
+
+    /// Holds the entries whose message file cannot be read and finishes those with nobody left
+    /// to send to (a report that could not be queued before, say); returns the rest.
+    private func prepare(_ batch: [LeasedEntry], owner: String) async -> [LeasedEntry] {
+        var ready: [LeasedEntry] = []
+        for leased in batch {
+            do {
+                if leased.content == nil { try await queue.spool.checkReadable(leased.entry.spoolName) }
+                ready.append(leased)
+            } catch {
+                await hold(leased, problem: "\(error)", owner: owner)
+            }
+        }
+        for leased in ready where leased.openRecipients.isEmpty {
+            await record(leased, results: [:], owner: owner)
+        }
+        return ready.filter { !$0.openRecipients.isEmpty }
+    }
+
+    /// More entries for an open connection to `relay` (its stored key): those due now, else
+    /// those that become due before the connection has been idle for
+    /// ``DeliveryServiceConfiguration/connectionIdleTime``; `nil` when none came (or on shutdown).
+    /// The completions put off so far are committed with the first lease.
+    private func moreWork(for relay: String?, owner: String, stop: StopFlag, completions: DeliveredEntries) async -> [LeasedEntry]? {
+        let deadline = ContinuousClock.now + configuration.connectionIdleTime
+        guard configuration.connectionIdleTime > .zero, !stop.isSet, !Task.isCancelled else {
+            await commit(completions, owner: owner)
+            return nil
+        }
+        var woken = false
+        while !stop.isSet, !Task.isCancelled {
+            if let batch = await leaseBatch(owner: owner, relay: .only(relay), completions: completions) {
+                let ready = await prepare(batch, owner: owner)
+                if !ready.isEmpty { return ready }
+                continue
+            }
+            // Woken for nothing of this relay: the new work is another relay's, for the loop.
+            if woken { queue.signal.wakeListener() }
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { return nil }
+            woken = await arrivals.wait(upTo: remaining)
+            if woken, configuration.gatherTime > .zero {
+                // Mail arrived: give the next few a moment to arrive too, then lease them together.
+                await arrivals.gather(for: configuration.gatherTime)
+            }
+        }
+        return nil
     }
 
     /// Gives entries back without counting an attempt: due again at once.
@@ -124,11 +178,21 @@ extension DeliveryService {
     /// The service's logger with the entry's id and the MTA's queue id.
     func entryLogger(_ leased: LeasedEntry) -> Logger {
         var logger = self.logger
-        logger[metadataKey: "outbound.entry"] = "\(leased.id)"
-        if let queueID = leased.entry.originQueueId { logger[metadataKey: "mail.queue_id"] = "\(queueID)" }
-        if let destination = leased.entry.destination { logger[metadataKey: "outbound.destination"] = "\(destination)" }
-        logger[metadataKey: "outbound.attempt"] = "\(leased.entry.attempts + 1)"
-        logger[metadataKey: "outbound.relay"] = "\((leased.entry.relay == nil ? configuration.defaultRelay : leased.entry.decodedRelay)?.address ?? "none")"
+        // Set at once: a handler may re-render its metadata on every change.
+        var metadata = logger.handler.metadata
+        metadata["outbound.entry"] = "\(leased.id)"
+        if let queueID = leased.entry.originQueueId { metadata["mail.queue_id"] = "\(queueID)" }
+        if let destination = leased.entry.destination { metadata["outbound.destination"] = "\(destination)" }
+        metadata["outbound.attempt"] = "\(leased.entry.attempts + 1)"
+        metadata["outbound.relay"] = "\(relay(of: leased)?.address ?? "none")"
+        logger.handler.metadata = metadata
         return logger
+    }
+
+    /// An entry's own relay, else the default; `nil` without a default, or when the entry's
+    /// relay cannot be read (never the default then).
+    func relay(of leased: LeasedEntry) -> SMTPRelay? {
+        guard let key = leased.entry.relay else { return configuration.defaultRelay }
+        return queue.relayKeys.relay(for: key)
     }
 }

@@ -17,10 +17,14 @@ extension DeliveryService {
     ///    the entry backs off: it is released, due after the retry schedule's delay, and the next
     ///    attempt repeats step 2 without sending anything to recipients already done.
     ///
+    /// With `completions`, an entry kept in its row that is now delivered in full, with nothing
+    /// to report, is not removed here: it joins `completions`, committed with others (its
+    /// journal line stands until then).
+    ///
     /// - Returns: `false` when step 1 did not go through at the first try (the caller should stop
     ///   using the database for this batch), else `true`.
     @discardableResult
-    func record(_ leased: LeasedEntry, results: [Int64: RecipientResult.Outcome], owner: String) async -> Bool {
+    func record(_ leased: LeasedEntry, results: [Int64: RecipientResult.Outcome], owner: String, completions: DeliveredEntries? = nil) async -> Bool {
         // First of all, before anything that can wait: what the server accepted.
         let accepted = results.compactMap { id, outcome -> Int64? in
             if case .delivered = outcome { return id }
@@ -49,8 +53,12 @@ extension DeliveryService {
                 "outbound.reply": "\(recipient.lastResponse ?? "")",
             ])
         }
-        let inline = leased.entry.content != nil
+        let inline = leased.content != nil
         if outcome.decision == .complete, outcome.newlyFailed.isEmpty, outcome.delivered == 0 || inline {
+            if inline, journaled, let completions {
+                completions.append(DeliveredEntries.Entry(leased: leased, outcome: outcome, logger: logger))
+                return true
+            }
             // Nothing to report: removing the entry records everything, in one transaction (for
             // a message kept in its row, not waiting for the disk: the journal noted it first).
             let saved = await save(outcome, logger: logger) {
@@ -76,7 +84,7 @@ extension DeliveryService {
 
     /// Step 1, retried until it goes through (or the task is cancelled). `write` returns whether
     /// the entry was still there, leased by this service.
-    private func save(
+    func save(
         _ outcome: AttemptOutcome,
         logger: Logger,
         write: () async throws -> Bool
@@ -146,7 +154,7 @@ extension DeliveryService {
         }
     }
 
-    private func logComplete(_ outcome: AttemptOutcome, report: String, logger: Logger) {
+    func logComplete(_ outcome: AttemptOutcome, report: String, logger: Logger) {
         logger.info("delivery complete", metadata: [
             "outbound.delivered": "\(outcome.recipients.filter { $0.state == .delivered }.count)",
             "outbound.failed": "\(outcome.failedRecipients.count)", "outbound.attempts": "\(outcome.attempts)",
@@ -167,7 +175,7 @@ extension DeliveryService {
             return nil
         }
         let headers: [UInt8]
-        if let content = leased.entry.content {
+        if let content = leased.content {
             let bytes = [UInt8](content.prefix(64 * 1024))
             headers = SpoolDirectory.endOfHeaders(bytes).map { Array(bytes[..<$0]) } ?? bytes
         } else {
@@ -193,7 +201,7 @@ extension DeliveryService {
             message: .bytes([]),
             // Through the default relay as it is configured when the report goes out; without one,
             // the way the original went.
-            relay: configuration.defaultRelay == nil ? leased.entry.decodedRelay : nil,
+            relay: configuration.defaultRelay == nil ? leased.entry.relay.flatMap(queue.relayKeys.relay(for:)) : nil,
             origin: "report",
             originQueueID: leased.entry.originQueueId
         )

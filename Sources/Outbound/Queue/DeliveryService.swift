@@ -26,6 +26,8 @@ public struct DeliveryService: Service, CustomStringConvertible {
     let journal: QueueJournal
     /// When the once-a-second work of the loop is due.
     let slowTurns = Throttle(interval: .seconds(1))
+    /// Wakes connections that wait for more mail to their relay (the queue's signal pulses it).
+    var arrivals: WorkArrivals { queue.signal.arrivals }
 
     /// Creates the service.
     /// - Throws: ``SMTPConfigurationError`` when the configuration is invalid.
@@ -128,6 +130,9 @@ public struct DeliveryService: Service, CustomStringConvertible {
                         case .shutdown: break
                         }
                         if stop.isSet || Task.isCancelled { break }
+                        // (New work went to a connection waiting for more, when there was one:
+                        // the queue's signal wakes it instead of this loop. Mail for another
+                        // relay is leased here when that connection closes, and on every tick.)
                         while active < configuration.concurrency, let batch = await leaseBatch(owner: owner) {
                             active += 1
                             deliveries.addTask {
@@ -143,24 +148,32 @@ public struct DeliveryService: Service, CustomStringConvertible {
             }
         } onGracefulShutdown: {
             stop.set()
+            arrivals.pulseAll()
             continuation.yield(.shutdown)
         }
         continuation.finish()
         logger.info("outbound delivery stopped")
     }
 
-    private func leaseBatch(owner: String) async -> [LeasedEntry]? {
+    /// Leases due entries (and commits `completions` with them, when given); `nil` when none is due.
+    func leaseBatch(owner: String, relay: RelayChoice = .oldest, completions: DeliveredEntries? = nil) async -> [LeasedEntry]? {
+        let completing = completions?.take() ?? []
         do {
-            let batch = try await queue.leaseBatch(owner: owner, limit: configuration.batchSize, leaseDuration: configuration.leaseDuration)
+            let (batch, completed) = try await queue.leaseBatch(
+                owner: owner, limit: configuration.batchSize, leaseDuration: configuration.leaseDuration, relay: relay,
+                completing: completing.map(\.leased.id)
+            )
+            finished(completing, found: completed)
             return batch.isEmpty ? nil : batch
         } catch {
             logger.error("cannot lease due entries", metadata: ["error": "\(error)"])
+            await commitEach(completing, owner: owner)
             return nil
         }
     }
 
-    /// Updates the depth and age gauges; returns the depth (-1 when unknown). Commits releases
-    /// the gateway noted but could not commit first.
+    /// Updates the depth and age gauges; returns the depth (-1 when unknown or not read this
+    /// turn). Commits releases the gateway noted but could not commit first.
     private func updateGauges() async -> Int {
         // Per-destination figures and noted releases at most once a second (each is a scan or a
         // write, and this runs on every enqueue and every finished batch).
@@ -172,6 +185,9 @@ public struct DeliveryService: Service, CustomStringConvertible {
                 logger.error("cannot commit noted releases; retrying", metadata: ["error": "\(error)"])
             }
         }
+        // The depth and age gauges once a second too (a scan on every copy would cost more than
+        // the copy), or on every turn when the service stops once the queue is empty.
+        guard slowTurn || configuration.stopsWhenEmpty else { return -1 }
         do {
             let statistics = try await queue.statistics()
             metrics.record(statistics, now: queue.clock.now())

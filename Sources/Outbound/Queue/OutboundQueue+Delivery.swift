@@ -5,11 +5,22 @@ import GRDB
 struct LeasedEntry: Sendable {
     var entry: EntryRecord
     var recipients: [RecipientRecord]
+    /// The message when it is kept in the database (``OutboundQueue/inlineLimit``), else `nil`
+    /// (it is in the spool file `entry.spoolName`).
+    var content: Data? = nil
 
     var id: Int64 { entry.id ?? 0 }
 
     /// The recipients still to deliver to.
     var openRecipients: [RecipientRecord] { recipients.filter { $0.state == .pending || $0.state == .deferred } }
+}
+
+/// Which relay's entries a lease takes.
+enum RelayChoice: Sendable {
+    /// The relay of the oldest due entry.
+    case oldest
+    /// Only entries with this relay (its stored key; `nil` for the default relay).
+    case only(String?)
 }
 
 /// A delivery report already in the spool, to be queued in the same transaction that marks its
@@ -24,33 +35,91 @@ extension OutboundQueue {
     /// Leases up to `limit` due entries that share one relay (the oldest due entry's), so they can
     /// go over one connection. Entries leased by another owner whose lease has expired count as due;
     /// this owner's own leases never do (it releases them itself).
-    func leaseBatch(owner: String, limit: Int, leaseDuration: Duration) async throws -> [LeasedEntry] {
+    ///
+    /// The releases answered since the last lease (``releaseAnswered(_:)``) are committed first,
+    /// in the same transaction. It is committed with `synchronous = NORMAL`: a lease need not
+    /// survive a power failure (every lease is cleared at start), a release is made good then
+    /// (see ``release(_:)``).
+    ///
+    /// - Parameter relay: `.only(key)` takes only entries of that relay (an open connection asking
+    ///   for more work); `.oldest` the relay of the oldest due entry.
+    func leaseBatch(owner: String, limit: Int, leaseDuration: Duration, relay: RelayChoice = .oldest) async throws -> [LeasedEntry] {
+        try await leaseBatch(owner: owner, limit: limit, leaseDuration: leaseDuration, relay: relay, completing: []).entries
+    }
+
+    /// ``leaseBatch(owner:limit:leaseDuration:relay:)``, removing `completing` in the same
+    /// transaction: entries delivered in full whose removal was put off
+    /// (``completeDelivered(_:owner:)``). The result names those found (still leased by `owner`).
+    func leaseBatch(
+        owner: String, limit: Int, leaseDuration: Duration, relay: RelayChoice, completing: [Int64]
+    ) async throws -> (entries: [LeasedEntry], completed: Set<Int64>) {
         let now = clock.now().timeIntervalSince1970
         let expires = now + leaseDuration.seconds
-        return try await database.write { db in
-            let due = EntryRecord
-                .filter(Column("next_attempt_at") <= now)
-                .filter(Column("held_by") == nil)
-                .filter(Column("lease_owner") == nil || (Column("lease_owner") != owner && Column("lease_expires_at") <= now))
-                .order(Column("next_attempt_at"), Column("id"))
-            guard let first = try due.fetchOne(db) else { return [] }
-            let batch = try due.filter(Column("relay") == first.relay).limit(limit).fetchAll(db)
-            let ids = batch.compactMap(\.id)
-            try EntryRecord.filter(keys: ids).updateAll(
-                db,
-                Column("lease_owner").set(to: owner),
-                Column("lease_expires_at").set(to: expires)
-            )
-            let recipients = Dictionary(
-                grouping: try RecipientRecord.filter(ids.contains(Column("entry_id"))).order(Column("id")).fetchAll(db),
-                by: \.entryId
-            )
-            return batch.map { record in
-                var leased = record
-                leased.leaseOwner = owner
-                leased.leaseExpiresAt = expires
-                return LeasedEntry(entry: leased, recipients: recipients[record.id ?? 0] ?? [])
+        let answered = takeAnswered()
+        let result: (entries: [LeasedEntry], completed: Set<Int64>)
+        do {
+            result = try await write(durable: false) { db in
+                let completed = try Self.remove(completing, owner: owner, in: db)
+                try Self.markReleased(answered.flatMap { $0 }, now: now, in: db)
+                return (try Self.lease(owner: owner, limit: limit, relay: relay, now: now, expires: expires, in: db), completed)
             }
+        } catch {
+            returnAnswered(answered)
+            throw error
+        }
+        releasesCommitted(answered)
+        return result
+    }
+
+    /// Removes entries delivered in full, in one transaction committed with
+    /// `synchronous = NORMAL`: only for entries kept in their row whose delivery the delivery
+    /// journal noted (lost to a power failure, one is sent again, never lost). Returns the ids
+    /// found, still leased by `owner`.
+    func completeDelivered(_ ids: [Int64], owner: String) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        return try await write(durable: false) { db in try Self.remove(ids, owner: owner, in: db) }
+    }
+
+    private static func remove(_ ids: [Int64], owner: String, in db: Database) throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        let delete = try db.cachedStatement(sql: "DELETE FROM outbound_entry WHERE id = ? AND lease_owner = ?")
+        var removed = Set<Int64>()
+        for id in ids {
+            try delete.execute(arguments: [id, owner])
+            if db.changesCount > 0 { removed.insert(id) }
+        }
+        return removed
+    }
+
+    /// The lease itself, in raw SQL prepared once per connection (it runs for every batch and
+    /// every released copy; the query interface would build and authorize the SQL each time).
+    private static func lease(owner: String, limit: Int, relay choice: RelayChoice, now: Double, expires: Double, in db: Database) throws -> [LeasedEntry] {
+        let due = "next_attempt_at <= :now AND held_by IS NULL AND (lease_owner IS NULL OR (lease_owner <> :owner AND lease_expires_at <= :now))"
+        let relay: String?
+        switch choice {
+        case .only(let key):
+            relay = key
+        case .oldest:
+            let first = try db.cachedStatement(sql: "SELECT relay FROM outbound_entry WHERE \(due) ORDER BY next_attempt_at, id LIMIT 1")
+            guard let row = try Row.fetchOne(first, arguments: ["now": now, "owner": owner]) else { return [] }
+            relay = row[0]
+        }
+        let select = try db.cachedStatement(sql: "SELECT * FROM outbound_entry WHERE \(due) AND relay IS :relay ORDER BY next_attempt_at, id LIMIT :limit")
+        let batch = try EntryRecord.fetchAll(select, arguments: ["now": now, "owner": owner, "relay": relay, "limit": limit])
+        let update = try db.cachedStatement(sql: "UPDATE outbound_entry SET lease_owner = ?, lease_expires_at = ? WHERE id = ?")
+        let recipients = try db.cachedStatement(sql: "SELECT * FROM outbound_recipient WHERE entry_id = ? ORDER BY id")
+        let content = try db.cachedStatement(sql: "SELECT content FROM outbound_content WHERE entry_id = ?")
+        return try batch.map { record in
+            let id = record.id ?? 0
+            try update.execute(arguments: [owner, expires, id])
+            var leased = record
+            leased.leaseOwner = owner
+            leased.leaseExpiresAt = expires
+            return LeasedEntry(
+                entry: leased,
+                recipients: try RecipientRecord.fetchAll(recipients, arguments: [id]),
+                content: SpoolDirectory.isInline(record.spoolName) ? try Data.fetchOne(content, arguments: [id]) : nil
+            )
         }
     }
 
@@ -92,8 +161,8 @@ extension OutboundQueue {
     func write<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         guard !durable else { return try await database.write(body) }
         return try await database.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+            try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
+            defer { try? db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
             var result: T?
             try db.inTransaction {
                 result = try body(db)
@@ -134,8 +203,8 @@ extension OutboundQueue {
     /// `FULL` commit (step 2 of the same attempt) makes it durable against power loss too.
     func recordAttempt(_ id: Int64, outcome: AttemptOutcome, nextAttemptAt: Double, owner: String) async throws -> Bool {
         try await database.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+            try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
+            defer { try? db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
             var found = false
             try db.inTransaction {
                 guard var entry = try EntryRecord.filter(key: id).filter(Column("lease_owner") == owner).fetchOne(db) else { return .commit }
@@ -168,16 +237,18 @@ extension OutboundQueue {
     func finishAttempt(_ leased: LeasedEntry, report: SpooledReport?, reported: [Int64], complete: Bool, owner: String, durable: Bool = true) async throws -> Int64? {
         let now = clock.now().timeIntervalSince1970
         let id = leased.id
+        let relayKey = relayKeys.key(for: report?.request.relay)
         let reportID: Int64?
         do {
             reportID = try await write(durable: durable) { db -> Int64? in
-                guard try EntryRecord.filter(key: id).filter(Column("lease_owner") == owner).fetchCount(db) == 1 else { return nil }
+                let leasedHere = try db.cachedStatement(sql: "SELECT COUNT(*) FROM outbound_entry WHERE id = ? AND lease_owner = ?")
+                guard try Int.fetchOne(leasedHere, arguments: [id, owner]) == 1 else { return nil }
                 var reportID: Int64 = 0
                 if let report {
-                    reportID = try Self.insert(report.request, spoolName: report.spoolName, properties: report.properties, isReport: true, now: now, in: db)
+                    reportID = try Self.insert(report.request, relayKey: relayKey, spoolName: report.spoolName, properties: report.properties, isReport: true, now: now, in: db)
                 }
                 if complete {
-                    try EntryRecord.deleteOne(db, key: id)
+                    try db.cachedStatement(sql: "DELETE FROM outbound_entry WHERE id = ?").execute(arguments: [id])
                 } else {
                     try RecipientRecord.filter(keys: reported).updateAll(db, Column("reported").set(to: true))
                     try EntryRecord.filter(key: id).updateAll(db, Column("lease_owner").set(to: nil), Column("lease_expires_at").set(to: nil))

@@ -17,16 +17,25 @@ public final class OutboundQueue: Sendable {
     let database: DatabasePool
     let clock: QueueClock
     let signal = QueueSignal()
+    /// The relays' stored keys, remembered.
+    let relayKeys = RelayKeys()
     /// This opening of the queue, `<boot id>/<uuid>`: entries enqueued ``EnqueueRequest/held``
     /// carry it until released (``settleAbandonedHolds()`` tells a crashed process from a
     /// machine that restarted by the boot id).
-    public let instanceID = "\(OutboundQueue.bootID)/\(UUID().uuidString.lowercased())"
+    public let instanceID: String
+    /// The uuid part of ``instanceID``.
+    let instanceUUID = UUID().uuidString.lowercased()
+    /// Numbers the names of messages kept in their row (no uuid to draw for each).
+    private let inlineNumbers = Atomic<UInt64>(0)
 
     /// Releases noted just before the MTA got its answer (``noteReleased(_:)``), for the next
     /// start to honour if this process dies before they are committed.
     let releaseJournal: QueueJournal
     /// Ids noted in the release journal whose release is not committed yet.
     private let notedReleases = Mutex<[[Int64]]>([])
+    /// Releases whose answer is written (``releaseAnswered(_:)``), committed with the delivery
+    /// service's next lease.
+    private let answeredReleases = Mutex<[[Int64]]>([])
 
     /// Messages given as bytes up to this size are kept in their row, not in a spool file.
     public let inlineLimit: Int
@@ -42,11 +51,12 @@ public final class OutboundQueue: Sendable {
 
     private init(spool: SpoolDirectory, databasePath: String, database: DatabasePool, clock: QueueClock, inlineLimit: Int) {
         self.inlineLimit = inlineLimit
+        self.instanceID = "\(Self.bootID)/\(instanceUUID)"
         self.spool = spool
         self.databasePath = databasePath
         self.database = database
         self.clock = clock
-        self.releaseJournal = QueueJournal(path: "\(databasePath).released-\(instanceID.split(separator: "/").last ?? "x")")
+        self.releaseJournal = QueueJournal(path: "\(databasePath).released-\(instanceUUID)")
     }
 
     /// Opens (creating when missing) the database and the spool directory.
@@ -103,15 +113,17 @@ public final class OutboundQueue: Sendable {
             // sync, rename and remove for each of the many small copies and notices.
             var scanner = MessageScanner()
             bytes.withUnsafeBytes { scanner.scan($0) }
-            stored = (SpoolDirectory.inlineName(), scanner.properties)
+            let number = inlineNumbers.add(1, ordering: .relaxed).newValue
+            stored = (SpoolDirectory.inlineName(instance: instanceUUID, number: number), scanner.properties)
             content = Data(bytes)
         } else {
             stored = try await spool.store(request.message)
         }
         let heldBy = request.held ? instanceID : nil
+        let relayKey = relayKeys.key(for: request.relay)
         do {
             let id = try await database.write { [content] db in
-                try Self.insert(request, spoolName: stored.name, properties: stored.properties, isReport: false, now: now, heldBy: heldBy, content: content, in: db)
+                try Self.insert(request, relayKey: relayKey, spoolName: stored.name, properties: stored.properties, isReport: false, now: now, heldBy: heldBy, content: content, in: db)
             }
             if !request.held { signal.notify() }
             return id
@@ -124,6 +136,7 @@ public final class OutboundQueue: Sendable {
 
     static func insert(
         _ request: EnqueueRequest,
+        relayKey: String?,
         spoolName: String,
         properties: MessageProperties,
         isReport: Bool,
@@ -132,17 +145,22 @@ public final class OutboundQueue: Sendable {
         content: Data? = nil,
         in db: Database
     ) throws -> Int64 {
-        var entry = EntryRecord(
-            id: nil, createdAt: now, sender: request.sender.value, spoolName: spoolName, size: properties.size,
-            hasEightBitBytes: properties.hasEightBitBytes, relay: EntryRecord.encode(request.relay), origin: request.origin,
-            originQueueId: request.originQueueID, isReport: isReport, attempts: 0, nextAttemptAt: request.holdUntil.map { max(now, $0.timeIntervalSince1970) } ?? now,
-            leaseOwner: nil, leaseExpiresAt: nil, lastError: nil, destination: request.destination, heldBy: heldBy, content: content
-        )
-        try entry.insert(db)
-        guard let id = entry.id else { throw OutboundQueueError("the database assigned no id") }
+        // Prepared once per connection (an insert is on the path of every copy and notice).
+        let nextAttemptAt = request.holdUntil.map { max(now, $0.timeIntervalSince1970) } ?? now
+        try db.cachedStatement(sql: """
+            INSERT INTO outbound_entry (created_at, sender, spool_name, size, has_eight_bit_bytes, relay, origin, origin_queue_id,
+                is_report, attempts, next_attempt_at, destination, held_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
+            """).execute(arguments: [
+                now, request.sender.value, spoolName, properties.size, properties.hasEightBitBytes, relayKey,
+                request.origin, request.originQueueID, isReport, nextAttemptAt, request.destination, heldBy,
+            ])
+        let id = db.lastInsertedRowID
+        if let content {
+            try db.cachedStatement(sql: "INSERT INTO outbound_content (entry_id, content) VALUES (?, ?)").execute(arguments: [id, content])
+        }
+        let recipient = try db.cachedStatement(sql: "INSERT INTO outbound_recipient (entry_id, address, state, reported) VALUES (?, ?, ?, 0)")
         for address in request.recipients {
-            var recipient = RecipientRecord(id: nil, entryId: id, address: address.value, state: .pending)
-            try recipient.insert(db)
+            try recipient.execute(arguments: [id, address.value, RecipientState.pending.rawValue])
         }
         return id
     }
@@ -185,32 +203,88 @@ public final class OutboundQueue: Sendable {
     ///   again by ``commitNotedReleases()``).
     public func release(_ ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
-        let now = clock.now().timeIntervalSince1970
-        try await database.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
-            try db.inTransaction {
-                // Only entries still held: a release committed twice never makes a deferred entry due.
-                try EntryRecord.filter(keys: ids).filter(Column("held_by") != nil).updateAll(db, Column("held_by").set(to: nil), Column("next_attempt_at").set(to: now))
-                return .commit
-            }
-        }
-        let wasNoted = notedReleases.withLock { noted -> Bool in
-            guard let index = noted.firstIndex(of: ids) else { return false }
-            noted.remove(at: index)
-            return true
-        }
-        if wasNoted { releaseJournal.committed() }
+        try await commitReleases([ids])
+    }
+
+    /// Lets held entries go once the MTA has its answer, without waiting: the release is
+    /// committed by the delivery service with its next lease, in the same transaction (so the
+    /// entry is released and taken for delivery with one commit, and the releases of many
+    /// messages answered meanwhile share it). Noted in the release journal beforehand
+    /// (``noteReleased(_:)``), it survives a crash until then.
+    public func releaseAnswered(_ ids: [Int64]) {
+        guard !ids.isEmpty else { return }
+        answeredReleases.withLock { $0.append(ids) }
         signal.notify()
     }
 
-    /// Commits the releases noted but not committed yet (a database error after the answer);
-    /// the delivery service calls this on every tick. Returns how many entries it released.
+    /// Commits the releases noted but not committed yet (answered, or a database error after
+    /// the answer); the delivery service calls this once a second. Returns how many entries it
+    /// released.
     @discardableResult
     public func commitNotedReleases() async throws -> Int {
-        let pending = notedReleases.withLock { $0 }
-        for ids in pending { try await release(ids) }
-        return pending.reduce(0) { $0 + $1.count }
+        let answered = answeredReleases.withLock { answered in
+            defer { answered.removeAll() }
+            return answered
+        }
+        let noted = notedReleases.withLock { $0 }
+        var groups = answered
+        for ids in noted where !groups.contains(ids) { groups.append(ids) }
+        guard !groups.isEmpty else { return 0 }
+        do {
+            try await commitReleases(groups)
+        } catch {
+            returnAnswered(answered)
+            throw error
+        }
+        return groups.reduce(0) { $0 + $1.count }
+    }
+
+    /// Releases `groups` in one transaction, committed with `synchronous = NORMAL` (see
+    /// ``release(_:)``), then forgets their notes.
+    private func commitReleases(_ groups: [[Int64]]) async throws {
+        let now = clock.now().timeIntervalSince1970
+        try await write(durable: false) { db in try Self.markReleased(groups.flatMap { $0 }, now: now, in: db) }
+        releasesCommitted(groups)
+        signal.notify()
+    }
+
+    /// Takes the answered releases for a transaction of the delivery service's own; it calls
+    /// ``markReleased(_:now:in:)`` in it, then ``releasesCommitted(_:)`` (or
+    /// ``returnAnswered(_:)`` when the transaction failed).
+    func takeAnswered() -> [[Int64]] {
+        answeredReleases.withLock { answered in
+            defer { answered.removeAll() }
+            return answered
+        }
+    }
+
+    /// Gives back answered releases a failed transaction did not commit.
+    func returnAnswered(_ groups: [[Int64]]) {
+        guard !groups.isEmpty else { return }
+        answeredReleases.withLock { $0.insert(contentsOf: groups, at: 0) }
+    }
+
+    /// Makes held entries due at `now`. Only entries still held: a release committed twice
+    /// never makes a deferred entry due.
+    static func markReleased(_ ids: [Int64], now: Double, in db: Database) throws {
+        guard !ids.isEmpty else { return }
+        let release = try db.cachedStatement(sql: "UPDATE outbound_entry SET held_by = NULL, next_attempt_at = ? WHERE id = ? AND held_by IS NOT NULL")
+        for id in ids { try release.execute(arguments: [now, id]) }
+    }
+
+    /// After the commit of released groups: their notes are done with.
+    func releasesCommitted(_ groups: [[Int64]]) {
+        guard !groups.isEmpty else { return }
+        let noted = notedReleases.withLock { noted -> Int in
+            var found = 0
+            for ids in groups {
+                guard let index = noted.firstIndex(of: ids) else { continue }
+                noted.remove(at: index)
+                found += 1
+            }
+            return found
+        }
+        for _ in 0..<noted { releaseJournal.committed() }
     }
 
     /// What ``settleAbandonedHolds()`` did.

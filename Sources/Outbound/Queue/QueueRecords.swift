@@ -5,8 +5,6 @@ import GRDB
 /// seconds (REAL), so SQL can compare them.
 struct EntryRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "outbound_entry"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
     static let recipients = hasMany(RecipientRecord.self, using: ForeignKey(["entry_id"]))
 
     var id: Int64?
@@ -32,9 +30,19 @@ struct EntryRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord
     /// The queue instance (``OutboundQueue/instanceID``) that holds the entry back until the MTA
     /// has its answer (``OutboundQueue/release(_:)``); `nil` once released. Never leased while set.
     var heldBy: String? = nil
-    /// The message itself when it is small (``OutboundQueue/inlineLimit``): kept in the row,
-    /// committed with it, no file in the spool (`spoolName` is then `inline:<uuid>`).
-    var content: Data? = nil
+
+    /// The column names, spelt out (a naming strategy converts every key of every row).
+    /// A small message (``OutboundQueue/inlineLimit``) is not a column: it is kept in
+    /// ``contentTableName`` (`spoolName` is then `inline:<uuid>`).
+    enum CodingKeys: String, CodingKey {
+        case id, sender, size, relay, origin, attempts, destination
+        case createdAt = "created_at", spoolName = "spool_name", hasEightBitBytes = "has_eight_bit_bytes"
+        case originQueueId = "origin_queue_id", isReport = "is_report", nextAttemptAt = "next_attempt_at"
+        case leaseOwner = "lease_owner", leaseExpiresAt = "lease_expires_at", lastError = "last_error", heldBy = "held_by"
+    }
+
+    /// The table of messages kept in the database (`entry_id`, `content`), one row per such entry.
+    static let contentTableName = "outbound_content"
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -55,8 +63,6 @@ struct EntryRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord
 /// A row of `outbound_recipient`: one recipient of an entry and what happened to it so far.
 struct RecipientRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "outbound_recipient"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     var id: Int64?
     var entryId: Int64
@@ -68,6 +74,12 @@ struct RecipientRecord: Codable, Sendable, FetchableRecord, MutablePersistableRe
     /// Whether a failure report (or the policy's decision not to send one) has covered this
     /// recipient's permanent failure, so it is reported once, right after the attempt that failed it.
     var reported = false
+
+    /// The column names, spelt out.
+    enum CodingKeys: String, CodingKey {
+        case id, address, state, reported
+        case entryId = "entry_id", lastResponse = "last_response", enhancedCode = "enhanced_code", updatedAt = "updated_at"
+    }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -124,6 +136,17 @@ enum QueueSchema {
                 table.add(column: "content", .blob)
             }
             try db.create(index: "outbound_entry_destination", on: EntryRecord.databaseTableName, columns: ["destination"])
+        }
+        migrator.registerMigration("v5-content-table") { db in
+            // A message kept in the database lives in a table of its own: SQLite rewrites a whole
+            // row (its overflow pages too) on every update, and an entry's row is updated on
+            // release, lease and each attempt.
+            try db.create(table: EntryRecord.contentTableName) { table in
+                table.primaryKey("entry_id", .integer).references(EntryRecord.databaseTableName, onDelete: .cascade)
+                table.column("content", .blob).notNull()
+            }
+            try db.execute(sql: "INSERT INTO \(EntryRecord.contentTableName) (entry_id, content) SELECT id, content FROM outbound_entry WHERE content IS NOT NULL")
+            try db.execute(sql: "UPDATE outbound_entry SET content = NULL WHERE content IS NOT NULL")
         }
         return migrator
     }

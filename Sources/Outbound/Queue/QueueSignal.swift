@@ -4,9 +4,18 @@ import Synchronization
 /// wait for its next poll. Notifications coalesce; the latest listener gets them.
 final class QueueSignal: Sendable {
     private let continuation = Mutex<AsyncStream<Void>.Continuation?>(nil)
+    /// The delivery connections waiting for more: they are woken first.
+    let arrivals = WorkArrivals()
 
-    /// Something became due.
+    /// Something became due: a waiting delivery connection takes it, else the listener is woken.
     func notify() {
+        if arrivals.pulse() { return }
+        _ = continuation.withLock { $0?.yield() }
+    }
+
+    /// Wakes the listener only (a connection woken found nothing for its relay: the work is
+    /// another relay's).
+    func wakeListener() {
         _ = continuation.withLock { $0?.yield() }
     }
 

@@ -139,8 +139,9 @@ public struct SpoolDirectory: Sendable {
         return target
     }
 
-    /// A name for a message kept in its queue row (no file): `inline:<uuid>`.
-    static func inlineName() -> String { "inline:" + UUID().uuidString.lowercased() }
+    /// A name for a message kept in its queue row (no file): `inline:<instance>-<number>`, unique
+    /// as the queue instance is (``OutboundQueue/instanceID``'s uuid) and its counter.
+    static func inlineName(instance: String, number: UInt64) -> String { "inline:\(instance)-\(number)" }
 
     /// Whether `name` stands for a message kept in its queue row.
     static func isInline(_ name: String) -> Bool { name.hasPrefix("inline:") }

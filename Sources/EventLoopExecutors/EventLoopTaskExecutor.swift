@@ -8,14 +8,19 @@ import NIOPosix
 /// `NIOSerialEventLoopExecutor.enqueue` runs jobs on the loop as a *serial* executor instead; a
 /// task preferring this executor then switches back at its next await, which measured as more
 /// CPU per message than the closure it saves.)
-final class EventLoopTaskExecutor: TaskExecutor {
-    let eventLoop: any EventLoop
+///
+/// Shared by the milter server (a session per connection) and the SMTP client (a delivery
+/// session per connection); `package`, not part of any library's public API.
+package final class EventLoopTaskExecutor: TaskExecutor {
+    /// The loop the jobs run on.
+    package let eventLoop: any EventLoop
 
-    init(eventLoop: any EventLoop) {
+    /// An executor for `eventLoop`.
+    package init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         eventLoop.execute {
             job.runSynchronously(on: self.asUnownedTaskExecutor())
@@ -23,7 +28,7 @@ final class EventLoopTaskExecutor: TaskExecutor {
     }
 
     /// One executor per loop of `group`, keyed by loop identity.
-    static func executors(for group: MultiThreadedEventLoopGroup) -> [ObjectIdentifier: EventLoopTaskExecutor] {
+    package static func executors(for group: MultiThreadedEventLoopGroup) -> [ObjectIdentifier: EventLoopTaskExecutor] {
         var executors: [ObjectIdentifier: EventLoopTaskExecutor] = [:]
         for loop in group.makeIterator() {
             executors[ObjectIdentifier(loop)] = EventLoopTaskExecutor(eventLoop: loop)
