@@ -79,7 +79,7 @@ struct ConnectionReuseTests {
                 let late = try await queue.enqueue(HeldAndDestinationTests.request("late"))
                 #expect(await DeliveryServiceTests.wait { server.messages.count == 3 })
                 stop.set()
-                queue.signal.arrivals.pulseAll()
+                queue.signal.arrivals.close()
                 await delivery.value
                 #expect(try await queue.entry(late) == nil, "committed when the connection stopped")
                 #expect(server.connections == 1)
@@ -87,18 +87,22 @@ struct ConnectionReuseTests {
         }
     }
 
-    @Test("idle connections: a pulse wakes the one waiting longest; a wait times out; a connection gathering takes new work")
+    @Test("idle connections: a pulse wakes the one waiting longest; a wait times out; a pulse before the wait is not lost; cancelled and closed waits return; a connection gathering takes new work")
     func workArrivals() async {
         let arrivals = WorkArrivals()
         #expect(!arrivals.pulse(), "nobody waits")
         let start = ContinuousClock.now
-        #expect(await arrivals.wait(upTo: .milliseconds(50)) == false)
+        #expect(await arrivals.wait(upTo: .milliseconds(50), since: arrivals.generation) == false)
         #expect(ContinuousClock.now - start >= .milliseconds(50))
+        // A pulse between reading the generation and waiting (the connection was leasing).
+        let read = arrivals.generation
+        _ = arrivals.pulse()
+        #expect(await arrivals.wait(upTo: .seconds(30), since: read), "returns at once")
         let woken = Woken()
         await withTaskGroup(of: Void.self) { group in
             for number in 0..<2 {
                 group.addTask {
-                    if await arrivals.wait(upTo: .seconds(30)) { woken.numbers.withLock { $0.append(number) } }
+                    if await arrivals.wait(upTo: .seconds(30), since: arrivals.generation) { woken.numbers.withLock { $0.append(number) } }
                 }
                 while arrivals.waiting < number + 1 { await Task.yield() }
             }
@@ -106,15 +110,61 @@ struct ConnectionReuseTests {
             while woken.numbers.withLock({ $0.count }) < 1 { await Task.yield() }
             #expect(woken.numbers.withLock { $0 } == [0], "the one waiting longest")
             #expect(arrivals.waiting == 1)
-            arrivals.pulseAll()
+            arrivals.close()
         }
         #expect(woken.numbers.withLock { $0.sorted() } == [0, 1])
+        #expect(await arrivals.wait(upTo: .seconds(30), since: arrivals.generation), "closed: at once")
+        arrivals.open()
+        // Cancelled while waiting: returns false promptly, leaves nothing behind.
+        let cancelled = Task { await arrivals.wait(upTo: .seconds(60), since: arrivals.generation) }
+        while arrivals.waiting < 1 { await Task.yield() }
+        let cancelledAt = ContinuousClock.now
+        cancelled.cancel()
+        #expect(await cancelled.value == false)
+        #expect(ContinuousClock.now - cancelledAt < .seconds(30))
+        #expect(arrivals.waiting == 0)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await arrivals.gather(for: .milliseconds(300)) }
             try? await Task.sleep(for: .milliseconds(50))
             #expect(arrivals.pulse(), "a connection about to lease takes it")
         }
         #expect(!arrivals.pulse())
+    }
+
+    @Test("a connection waiting for more makes way for another relay's mail at once; cancelling the service ends a waiting connection")
+    func otherRelayAndCancellation() async throws {
+        try await withTemporaryQueue(inlineLimit: 64 * 1024) { queue, _ in
+            try await ScriptedSMTPServer.withServer(respond: { standardReply($0) }) { first in
+                try await ScriptedSMTPServer.withServer(respond: { standardReply($0) }) { second in
+                    var configuration = DeliveryServiceConfiguration(
+                        client: SMTPClientConfiguration(heloName: "gateway.test", timeouts: SMTPTimeouts(all: .seconds(30))),
+                        defaultRelay: SMTPRelay(host: "127.0.0.1", port: first.port, tls: SMTPTLSSettings(mode: .none)),
+                        pollInterval: .seconds(600)
+                    )
+                    configuration.connectionIdleTime = .seconds(300)
+                    let service = try DeliveryService(queue: queue, configuration: configuration, logger: LogCapture().logger())
+                    let running = Task { try await service.run() }
+                    _ = try await queue.enqueue(HeldAndDestinationTests.request("to-first"))
+                    #expect(await DeliveryServiceTests.wait { first.messages.count == 1 })
+                    #expect(await DeliveryServiceTests.wait { queue.signal.arrivals.waiting == 1 })
+                    // Neither the 300 s idle time nor the 600 s poll: the waiting connection
+                    // sees the other relay's entry and hands it to the loop.
+                    let other = SMTPRelay(host: "127.0.0.1", port: second.port, tls: SMTPTLSSettings(mode: .none))
+                    _ = try await queue.enqueue(HeldAndDestinationTests.request("to-second", relay: other))
+                    #expect(await DeliveryServiceTests.wait { second.messages.count == 1 })
+                    #expect(second.messages.first?.contains("to-second") == true)
+                    // A connection waits again (a new one to the first relay, or the second's).
+                    _ = try await queue.enqueue(HeldAndDestinationTests.request("to-first-again"))
+                    #expect(await DeliveryServiceTests.wait { first.messages.count == 2 })
+                    #expect(await DeliveryServiceTests.wait { queue.signal.arrivals.waiting >= 1 })
+                    let cancelledAt = ContinuousClock.now
+                    running.cancel()
+                    _ = try? await running.value
+                    #expect(ContinuousClock.now - cancelledAt < .seconds(60), "not the 300 s idle time")
+                    #expect(queue.signal.arrivals.waiting == 0)
+                }
+            }
+        }
     }
 
     @Test("v4 → v5: a message kept in the entry row moves to the content table and is delivered from there")

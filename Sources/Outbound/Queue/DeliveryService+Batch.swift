@@ -44,7 +44,8 @@ extension DeliveryService {
                         waiting = more[...]
                         continue
                     }
-                    guard let leased = waiting.first, !stop.isSet else { break }
+                    // (At the limit the rest is given back, uncounted, for a new connection.)
+                    guard let leased = waiting.first, !stop.isSet, sent < configuration.connectionMessageLimit else { break }
                     sent += 1
                     waiting.removeFirst()
                     let open = leased.openRecipients
@@ -109,26 +110,31 @@ extension DeliveryService {
 
     /// More entries for an open connection to `relay` (its stored key): those due now, else
     /// those that become due before the connection has been idle for
-    /// ``DeliveryServiceConfiguration/connectionIdleTime``; `nil` when none came (or on shutdown).
-    /// The completions put off so far are committed with the first lease.
+    /// ``DeliveryServiceConfiguration/connectionIdleTime``; `nil` when none came, on shutdown, or
+    /// when another relay's entries are due (the connection makes way; the service's loop is
+    /// woken for them). The completions put off so far are committed with the first lease.
     private func moreWork(for relay: String?, owner: String, stop: StopFlag, completions: DeliveredEntries) async -> [LeasedEntry]? {
         let deadline = ContinuousClock.now + configuration.connectionIdleTime
         guard configuration.connectionIdleTime > .zero, !stop.isSet, !Task.isCancelled else {
             await commit(completions, owner: owner)
             return nil
         }
-        var woken = false
         while !stop.isSet, !Task.isCancelled {
-            if let batch = await leaseBatch(owner: owner, relay: .only(relay), completions: completions) {
+            // Read before the lease: a pulse after it makes the wait below return at once.
+            let generation = arrivals.generation
+            let (batch, othersDue) = await lease(owner: owner, relay: .only(relay), completions: completions)
+            if othersDue {
+                queue.signal.wakeListener()
+                return nil
+            }
+            if let batch {
                 let ready = await prepare(batch, owner: owner)
                 if !ready.isEmpty { return ready }
                 continue
             }
-            // Woken for nothing of this relay: the new work is another relay's, for the loop.
-            if woken { queue.signal.wakeListener() }
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { return nil }
-            woken = await arrivals.wait(upTo: remaining)
+            let woken = await arrivals.wait(upTo: remaining, since: generation)
             if woken, configuration.gatherTime > .zero {
                 // Mail arrived: give the next few a moment to arrive too, then lease them together.
                 await arrivals.gather(for: configuration.gatherTime)

@@ -87,6 +87,7 @@ public struct DeliveryServiceConfiguration: Sendable {
         guard connectionIdleTime >= .zero, connectionIdleTime <= .seconds(300) else {
             throw SMTPConfigurationError(field: "connection_idle_time", problem: "must be 0–300 s")
         }
+        guard gatherTime >= .zero, gatherTime <= .seconds(1) else { throw SMTPConfigurationError(field: "gather_time", problem: "must be 0–1 s") }
         guard connectionMessageLimit >= 1 else { throw SMTPConfigurationError(field: "connection_message_limit", problem: "must be ≥ 1") }
         guard leaseDuration >= .seconds(1) else { throw SMTPConfigurationError(field: "lease_duration", problem: "must be ≥ 1 s") }
         guard orphanAge >= .seconds(60) else { throw SMTPConfigurationError(field: "orphan_age", problem: "must be ≥ 60 s") }

@@ -107,6 +107,7 @@ public struct DeliveryService: Service, CustomStringConvertible {
             "outbound.failure_policy": "\(configuration.failurePolicy)",
         ])
         let stop = StopFlag()
+        arrivals.open()
         let (events, continuation) = AsyncStream<LoopEvent>.makeStream()
         let enqueued = queue.signal.listen()
         continuation.yield(.tick)
@@ -148,7 +149,7 @@ public struct DeliveryService: Service, CustomStringConvertible {
             }
         } onGracefulShutdown: {
             stop.set()
-            arrivals.pulseAll()
+            arrivals.close()
             continuation.yield(.shutdown)
         }
         continuation.finish()
@@ -157,18 +158,24 @@ public struct DeliveryService: Service, CustomStringConvertible {
 
     /// Leases due entries (and commits `completions` with them, when given); `nil` when none is due.
     func leaseBatch(owner: String, relay: RelayChoice = .oldest, completions: DeliveredEntries? = nil) async -> [LeasedEntry]? {
+        await lease(owner: owner, relay: relay, completions: completions).entries
+    }
+
+    /// ``leaseBatch(owner:relay:completions:)``, saying also whether another relay's entries are
+    /// due (then, with `.only`, nothing is leased).
+    func lease(owner: String, relay: RelayChoice, completions: DeliveredEntries?) async -> (entries: [LeasedEntry]?, othersDue: Bool) {
         let completing = completions?.take() ?? []
         do {
-            let (batch, completed) = try await queue.leaseBatch(
+            let (batch, completed, othersDue) = try await queue.leaseBatch(
                 owner: owner, limit: configuration.batchSize, leaseDuration: configuration.leaseDuration, relay: relay,
                 completing: completing.map(\.leased.id)
             )
             finished(completing, found: completed)
-            return batch.isEmpty ? nil : batch
+            return (batch.isEmpty ? nil : batch, othersDue)
         } catch {
             logger.error("cannot lease due entries", metadata: ["error": "\(error)"])
             await commitEach(completing, owner: owner)
-            return nil
+            return (nil, false)
         }
     }
 

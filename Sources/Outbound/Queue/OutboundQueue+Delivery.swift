@@ -50,18 +50,24 @@ extension OutboundQueue {
     /// ``leaseBatch(owner:limit:leaseDuration:relay:)``, removing `completing` in the same
     /// transaction: entries delivered in full whose removal was put off
     /// (``completeDelivered(_:owner:)``). The result names those found (still leased by `owner`).
+    ///
+    /// With `.only(relay)` (an open connection asking for more) nothing is leased when entries of
+    /// another relay are due (`othersDue`): the connection then makes way for them.
     func leaseBatch(
         owner: String, limit: Int, leaseDuration: Duration, relay: RelayChoice, completing: [Int64]
-    ) async throws -> (entries: [LeasedEntry], completed: Set<Int64>) {
+    ) async throws -> (entries: [LeasedEntry], completed: Set<Int64>, othersDue: Bool) {
         let now = clock.now().timeIntervalSince1970
         let expires = now + leaseDuration.seconds
         let answered = takeAnswered()
-        let result: (entries: [LeasedEntry], completed: Set<Int64>)
+        let result: (entries: [LeasedEntry], completed: Set<Int64>, othersDue: Bool)
         do {
             result = try await write(durable: false) { db in
                 let completed = try Self.remove(completing, owner: owner, in: db)
                 try Self.markReleased(answered.flatMap { $0 }, now: now, in: db)
-                return (try Self.lease(owner: owner, limit: limit, relay: relay, now: now, expires: expires, in: db), completed)
+                if case .only(let key) = relay, try Self.othersDue(than: key, owner: owner, now: now, in: db) {
+                    return ([], completed, true)
+                }
+                return (try Self.lease(owner: owner, limit: limit, relay: relay, now: now, expires: expires, in: db), completed, false)
             }
         } catch {
             returnAnswered(answered)
@@ -93,8 +99,16 @@ extension OutboundQueue {
 
     /// The lease itself, in raw SQL prepared once per connection (it runs for every batch and
     /// every released copy; the query interface would build and authorize the SQL each time).
+    /// Due, not held, not leased (or leased by another owner whose lease expired).
+    private static let due = "next_attempt_at <= :now AND held_by IS NULL AND (lease_owner IS NULL OR (lease_owner <> :owner AND lease_expires_at <= :now))"
+
+    /// Whether entries of another relay than `key` are due.
+    private static func othersDue(than key: String?, owner: String, now: Double, in db: Database) throws -> Bool {
+        let other = try db.cachedStatement(sql: "SELECT 1 FROM outbound_entry WHERE \(due) AND relay IS NOT :relay LIMIT 1")
+        return try Row.fetchOne(other, arguments: ["now": now, "owner": owner, "relay": key]) != nil
+    }
+
     private static func lease(owner: String, limit: Int, relay choice: RelayChoice, now: Double, expires: Double, in db: Database) throws -> [LeasedEntry] {
-        let due = "next_attempt_at <= :now AND held_by IS NULL AND (lease_owner IS NULL OR (lease_owner <> :owner AND lease_expires_at <= :now))"
         let relay: String?
         switch choice {
         case .only(let key):
