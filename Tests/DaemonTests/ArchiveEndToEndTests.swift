@@ -36,7 +36,7 @@ struct ArchiveEndToEndTests {
         var sent = [String: [UInt8]]()
         let webPort = FreePort.next()
         var webHits = 0
-        try await GatewayOnPostfix.run(policy: { _ in Self.policy(archive: root, webPort: webPort) }) { rig in
+        try await GatewayOnMTA.run(policy: { _ in Self.policy(archive: root, webPort: webPort) }) { rig in
             for id in Corpus.storedIDs {
                 let bytes = try Corpus.bytes(id)
                 let reply = try await SMTPTestClient.send(port: rig.smtpPort, from: "\(id)@corp.example", to: ["auditor-\(id)@partner.example"], message: bytes)

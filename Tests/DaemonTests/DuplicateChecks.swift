@@ -116,7 +116,7 @@ enum DuplicateChecks {
 
     /// The queue id the sending Postfix gave each message whose subject starts with `prefix`
     /// (its `Received: … by rig.test (Postfix) with ESMTP id …` line).
-    static func queueIDsBySubject(_ messages: [GatewayOnPostfix.SinkMessage], prefix: String) -> [String: String] {
+    static func queueIDsBySubject(_ messages: [GatewayOnMTA.SinkMessage], prefix: String) -> [String: String] {
         var ids = [String: String]()
         for message in messages {
             let lines = message.text.split(separator: "\n")
@@ -129,7 +129,7 @@ enum DuplicateChecks {
     }
 
     /// How many sink messages carry each subject that starts with `prefix`.
-    static func countBySubject(_ messages: [GatewayOnPostfix.SinkMessage], prefix: String) -> [String: Int] {
+    static func countBySubject(_ messages: [GatewayOnMTA.SinkMessage], prefix: String) -> [String: Int] {
         var counts = [String: Int]()
         for message in messages {
             for line in message.text.split(separator: "\n") where line.hasPrefix("Subject: \(prefix)") {

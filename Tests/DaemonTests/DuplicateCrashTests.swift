@@ -61,9 +61,9 @@ struct DuplicateCrashTests {
             if again == 250 { accepted.insert(id) }
         }
         #expect(accepted.count == 200)
-        _ = try await GatewayOnPostfix.waitForSink(copyRig) { DuplicateChecks.countBySubject($0, prefix: run).count >= accepted.count }
+        _ = try await GatewayOnMTA.waitForSink(copyRig) { DuplicateChecks.countBySubject($0, prefix: run).count >= accepted.count }
         try await Task.sleep(for: .seconds(4))  // a doubled copy would arrive by now
-        let counted = DuplicateChecks.countBySubject(GatewayOnPostfix.sinkMessages(copyRig), prefix: run)
+        let counted = DuplicateChecks.countBySubject(GatewayOnMTA.sinkMessages(copyRig), prefix: run)
         let missing = accepted.filter { counted[$0] == nil }
         let doubled = counted.filter { $0.value > 1 }
         #expect(missing.isEmpty, "copies lost: \(missing.sorted().prefix(5))")
@@ -74,13 +74,13 @@ struct DuplicateCrashTests {
         let inDoubt = Set(restartLog.split(separator: "\n").filter { $0.contains("entry was leased for delivery when the previous runner stopped") }.compactMap { line in
             line.split(separator: " ").first { $0.hasPrefix("mail.queue_id=") }.map { String($0.dropFirst("mail.queue_id=".count)) }
         })
-        let originalQueueIDs = DuplicateChecks.queueIDsBySubject(GatewayOnPostfix.sinkMessages(rig), prefix: run)
+        let originalQueueIDs = DuplicateChecks.queueIDsBySubject(GatewayOnMTA.sinkMessages(rig), prefix: run)
         for (subject, _) in doubled {
             let queueID = originalQueueIDs[subject] ?? "?"
             #expect(inDoubt.contains(queueID), "\(subject) (queue id \(queueID)) doubled without being in doubt at the restart (in doubt: \(inDoubt.sorted()))")
         }
         // The originals: each accepted message exactly once at rig A's sink.
-        let originals = DuplicateChecks.countBySubject(GatewayOnPostfix.sinkMessages(rig), prefix: run)
+        let originals = DuplicateChecks.countBySubject(GatewayOnMTA.sinkMessages(rig), prefix: run)
         #expect(originals.count == accepted.count && originals.values.allSatisfy { $0 == 1 })
         let log = (try? String(contentsOfFile: "\(state)-2.log", encoding: .utf8)) ?? ""
         print("duplicate kill -9: \(results.filter { $0.1 == 250 }.count) accepted before the kill, \(results.filter { $0.1 != 250 }.count) refused and resent; held copies dropped at the restart: \(log.contains("dropped_holds")); copies in doubt: \(inDoubt.count), doubled: \(doubled.count)")

@@ -35,14 +35,16 @@ struct DuplicateEndToEndTests {
         """
     }
 
-    /// Starts rig B (the copy server), then rig A with the gateway pointing copies at rig B.
+    /// Starts rig B (the copy server, a Postfix), then rig A (Postfix, or Sendmail) with the
+    /// gateway pointing copies at rig B.
     static func withTwoRigs(
-        maximumDelay: String = "5s", logs: LogCapture = LogCapture(), _ body: (_ original: PostfixRig, _ copy: PostfixRig) async throws -> Void
+        on kind: MailRigKind = .postfix, maximumDelay: String = "5s", logs: LogCapture = LogCapture(),
+        _ body: (_ original: any MailRig, _ copy: PostfixRig) async throws -> Void
     ) async throws {
         guard TestEnvironment.canRunPostfix else { throw MissingComponent("root and the postfix package") }
         let copyRig = try await PostfixRig.start(milter: nil)
         do {
-            try await GatewayOnPostfix.run(policy: { policy(copyPort: copyRig.smtpPort, reinjectionPort: $0, maximumDelay: maximumDelay) }, logs: logs) { original in
+            try await GatewayOnMTA.run(on: kind, policy: { policy(copyPort: copyRig.smtpPort, reinjectionPort: $0, maximumDelay: maximumDelay) }, logs: logs) { original in
                 try await body(original, copyRig)
             }
         } catch {
@@ -58,30 +60,36 @@ struct DuplicateEndToEndTests {
         }
         #expect(withAttachments.count >= 30)
         try await Self.withTwoRigs { original, copy in
-            var sent = [String: [UInt8]]()
-            for id in withAttachments {
-                let bytes = try Corpus.bytes(id)
-                let reply = try await SMTPTestClient.send(port: original.smtpPort, from: "sender-\(id)@partner.example", to: ["rcpt-\(id)@corp.example"], message: bytes)
-                #expect(reply == 250, "\(id): \(reply)")
-                if reply == 250 { sent[id] = bytes }
+            try await Self.sendAndCheck(withAttachments, original: original, copy: copy)
+        }
+    }
+
+    /// Sends each corpus message to rig A; checks the original at A's sink unchanged and the
+    /// disarmed copy at B's, each exactly once (also run through Sendmail).
+    static func sendAndCheck(_ ids: some Collection<String>, original: any MailRig, copy: PostfixRig) async throws {
+        var sent = [String: [UInt8]]()
+        for id in ids {
+            let bytes = try Corpus.bytes(id)
+            let reply = try await SMTPTestClient.send(port: original.smtpPort, from: "sender-\(id)@partner.example", to: ["rcpt-\(id)@corp.example"], message: bytes)
+            #expect(reply == 250, "\(id): \(reply)")
+            if reply == 250 { sent[id] = bytes }
+        }
+        let originals = try await GatewayOnMTA.waitForSink(original) { $0.count >= sent.count }
+        let copies = try await GatewayOnMTA.waitForSink(copy) { $0.count >= sent.count }
+        #expect(originals.count == sent.count)
+        #expect(copies.count == sent.count, "copies: \(copies.count) of \(sent.count)")
+        for (id, bytes) in sent.sorted(by: { $0.key < $1.key }) {
+            let recipient = "rcpt-\(id)@corp.example"
+            let delivered = originals.filter { $0.recipients == [recipient] }
+            let copied = copies.filter { $0.recipients == [recipient] }
+            #expect(delivered.count == 1, "\(id): \(delivered.count) originals")
+            #expect(copied.count == 1, "\(id): \(copied.count) copies")
+            if let delivered = delivered.first {
+                DuplicateChecks.expectUnchanged(sent: bytes, sink: delivered.bytes, id: id)
             }
-            let originals = try await GatewayOnPostfix.waitForSink(original) { $0.count >= sent.count }
-            let copies = try await GatewayOnPostfix.waitForSink(copy) { $0.count >= sent.count }
-            #expect(originals.count == sent.count)
-            #expect(copies.count == sent.count, "copies: \(copies.count) of \(sent.count)")
-            for (id, bytes) in sent.sorted(by: { $0.key < $1.key }) {
-                let recipient = "rcpt-\(id)@corp.example"
-                let delivered = originals.filter { $0.recipients == [recipient] }
-                let copied = copies.filter { $0.recipients == [recipient] }
-                #expect(delivered.count == 1, "\(id): \(delivered.count) originals")
-                #expect(copied.count == 1, "\(id): \(copied.count) copies")
-                if let delivered = delivered.first {
-                    DuplicateChecks.expectUnchanged(sent: bytes, sink: delivered.bytes, id: id)
-                }
-                if let copied = copied.first {
-                    #expect(copied.sender == "sender-\(id)@partner.example", "\(id): copy sender \(copied.sender)")
-                    try DuplicateChecks.expectDisarmed(sink: copied.bytes, id: id, banner: Self.banner)
-                }
+            if let copied = copied.first {
+                #expect(copied.sender == "sender-\(id)@partner.example", "\(id): copy sender \(copied.sender)")
+                try DuplicateChecks.expectDisarmed(sink: copied.bytes, id: id, banner: Self.banner)
             }
         }
     }
@@ -92,8 +100,8 @@ struct DuplicateEndToEndTests {
             let body = "first line\r\n.\r\n..\r\n.leading dot\r\n. \r\nlast line\r\n"
             let message = Array("From: <a@partner.example>\r\nTo: <b@corp.example>\r\nSubject: dots\r\nMessage-ID: <dots@partner.example>\r\nDate: Sun, 29 Nov 2026 12:00:00 +0900\r\n\r\n\(body)".utf8)
             #expect(try await SMTPTestClient.send(port: original.smtpPort, from: "a@partner.example", to: ["b@corp.example"], message: message) == 250)
-            let originals = try await GatewayOnPostfix.waitForSink(original) { $0.count >= 1 }
-            let copies = try await GatewayOnPostfix.waitForSink(copy) { $0.count >= 1 }
+            let originals = try await GatewayOnMTA.waitForSink(original) { $0.count >= 1 }
+            let copies = try await GatewayOnMTA.waitForSink(copy) { $0.count >= 1 }
             for (name, messages) in [("original", originals), ("copy", copies)] {
                 #expect(messages.count == 1, "\(name)")
                 guard let text = messages.first.map({ DuplicateChecks.crlf($0.bytes) }).map({ String(decoding: $0, as: UTF8.self) }) else { continue }
@@ -143,10 +151,10 @@ struct DuplicateEndToEndTests {
             let refused = codes.filter { $0.value != 250 }
             #expect(refused.isEmpty, "the originals must not wait for the copy server: \(refused.prefix(5))")
             #expect(outage.lasted >= .seconds(115), "the outage was \(outage.lasted)")
-            let originals = try await GatewayOnPostfix.waitForSink(original) { $0.count >= 500 }
-            let copies = try await GatewayOnPostfix.waitForSink(copy) { $0.count >= 500 }
+            let originals = try await GatewayOnMTA.waitForSink(original) { $0.count >= 500 }
+            let copies = try await GatewayOnMTA.waitForSink(copy) { $0.count >= 500 }
             try await Task.sleep(for: .seconds(3))  // anything doubled would show up now
-            let counted = DuplicateChecks.countBySubject(GatewayOnPostfix.sinkMessages(copy), prefix: run)
+            let counted = DuplicateChecks.countBySubject(GatewayOnMTA.sinkMessages(copy), prefix: run)
             #expect(originals.count == 500)
             #expect(copies.count >= 500)
             #expect(counted.count == 500, "copies arrived for \(counted.count) of 500")

@@ -75,7 +75,7 @@ struct EncryptEndToEndTests {
         let python = try Tool.require("/usr/bin/python3")
         let cases = try Self.cases()
         #expect(cases.count >= 20, "corpus messages with attachments: \(cases.count)")
-        try await GatewayOnPostfix.run(policy: { Self.policy(reinjectionPort: $0) }) { rig in
+        try await GatewayOnMTA.run(policy: { Self.policy(reinjectionPort: $0) }) { rig in
             // Four clients at a time, as a busy MTA would send.
             let jobs = cases.flatMap { item in ["aes.example", "legacy.example"].map { (item, $0) } }
             try await withThrowingTaskGroup(of: (String, Int).self) { group in
@@ -98,7 +98,7 @@ struct EncryptEndToEndTests {
                 }
             }
             let wanted = cases.count * 4  // protected message + notice, twice
-            let messages = try await GatewayOnPostfix.waitForSink(rig) { $0.count >= wanted }
+            let messages = try await GatewayOnMTA.waitForSink(rig) { $0.count >= wanted }
             #expect(messages.count == wanted)
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-zip-e2e-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: work) }
@@ -168,14 +168,14 @@ struct EncryptEndToEndTests {
         let originalFile = try #require(MessageStructure(original).attachments.first { $0.isUserAttachment })
         let originalContent = try #require(try original.entity(at: originalFile.address)?.decodedContent())
         let linksPort = FreePort.next()
-        try await GatewayOnPostfix.run(policy: { Self.policy(reinjectionPort: $0, linksPort: linksPort) }) { rig in
+        try await GatewayOnMTA.run(policy: { Self.policy(reinjectionPort: $0, linksPort: linksPort) }) { rig in
             let recipients = ["a@aes.example", "b@mobile.example", "c@plain.example", "l@link.example"]
             let reply = try await SMTPTestClient.send(port: rig.smtpPort, from: "taro@corp.example", to: recipients, message: bytes)
             #expect(reply == 250)
             // Four messages, a password notice and a link notice.
-            _ = try await GatewayOnPostfix.waitForSink(rig) { $0.count >= 6 }
+            _ = try await GatewayOnMTA.waitForSink(rig) { $0.count >= 6 }
             try await Task.sleep(for: .seconds(2))
-            let all = GatewayOnPostfix.sinkMessages(rig)
+            let all = GatewayOnMTA.sinkMessages(rig)
             #expect(all.count == 6, "\(all.map(\.recipients))")
             #expect(all.flatMap(\.recipients).sorted() == (recipients + ["taro@corp.example", "taro@corp.example"]).sorted())
 
@@ -226,10 +226,10 @@ struct EncryptEndToEndTests {
         try FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true)
         _ = try await ProcessRunner.run("/bin/chown", ["nobody", dump])
         defer { try? FileManager.default.removeItem(atPath: dump) }
-        try await GatewayOnPostfix.run(policy: { _ in Self.policy(reinjectionPort: noticePort) }) { rig in
+        try await GatewayOnMTA.run(policy: { _ in Self.policy(reinjectionPort: noticePort) }) { rig in
             let reply = try await SMTPTestClient.send(port: rig.smtpPort, from: "taro@corp.example", to: ["a@aes.example"], message: bytes)
             #expect(reply == 250)
-            let first = try await GatewayOnPostfix.waitForSink(rig) { $0.contains { $0.recipients == ["a@aes.example"] } }
+            let first = try await GatewayOnMTA.waitForSink(rig) { $0.contains { $0.recipients == ["a@aes.example"] } }
             #expect(first.contains { $0.recipients == ["a@aes.example"] })
             try await Task.sleep(for: .seconds(60))
             let sink = try ProcessRunner.start(

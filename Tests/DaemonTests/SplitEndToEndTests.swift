@@ -39,8 +39,8 @@ struct SplitEndToEndTests {
     }
 
     /// Runs a private Postfix whose smtpd uses a gateway started with the test policy.
-    func withRig(_ body: (PostfixRig) async throws -> Void) async throws {
-        try await GatewayOnPostfix.run(policy: Self.policy(reinjectionPort:), body)
+    func withRig(_ body: (any MailRig) async throws -> Void) async throws {
+        try await GatewayOnMTA.run(policy: Self.policy(reinjectionPort:), body)
     }
 
     func send(port: Int, from: String, to: [String], subject: String, extraHeaders: String = "") async throws -> (rcpt: [Int], end: Int?) {
@@ -57,7 +57,7 @@ struct SplitEndToEndTests {
     }
 
     /// Sink files containing `marker`, with the recipients smtp-sink recorded (X-Rcpt-Args).
-    func delivered(_ rig: PostfixRig, marker: String, expecting count: Int) async throws -> [(recipients: [String], text: String)] {
+    func delivered(_ rig: any MailRig, marker: String, expecting count: Int) async throws -> [(recipients: [String], text: String)] {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             let files = rig.sinkFiles().compactMap { path -> String? in

@@ -103,19 +103,31 @@ struct ExampleMilterTests {
         await milter.stop()
     }
 
-    @Test("through a real Postfix: the header is added and reject@example.com gets 550 5.7.1 rejected by example", .enabled(if: TestEnvironment.canRunPostfix || TestEnvironment.isCI))
-    func throughPostfix() async throws {
-        guard TestEnvironment.canRunPostfix else { throw MissingComponent("postfix and smtp-sink, run as root") }
+    @Test(
+        "through a real Postfix and a real Sendmail 8.17: the header is added, reject@example.com is refused (Sendmail puts the address first), command-line mail through Sendmail's submission program is filtered",
+        .enabled(if: (TestEnvironment.canRunPostfix && SendmailRig.canRun) || TestEnvironment.isCI),
+        arguments: MailRigKind.allCases
+    )
+    func throughMTA(_ kind: MailRigKind) async throws {
+        guard kind.canRun else { throw MissingComponent(kind.requirement) }
         try await withExampleMilter { port in
-            let rig = try await PostfixRig.start(milter: "inet:127.0.0.1:\(port)")
+            let rig = try await kind.start(milter: "inet:127.0.0.1:\(port)")
             do {
                 let subject = marker("example")
                 let accepted = try await smtpSend(port: rig.smtpPort, from: "a@example.com", to: ["b@example.org"], subject: subject)
                 #expect(accepted.replies["end"]?.code == 250)
-                let delivered = try #require(await rig.deliveredMessage(containing: subject))
+                let delivered = try #require(await rig.deliveredMessage(containing: subject, timeout: 30))
                 #expect(delivered.contains("\nX-Sekisho-Example: yes\n"))
                 let rejected = try await smtpSend(port: rig.smtpPort, from: "reject@example.com", to: ["b@example.org"], subject: marker("rejected"))
-                #expect(rejected.replies["mail"]?.lines == ["550 5.7.1 rejected by example"])
+                let refusal = kind == .postfix ? "550 5.7.1 rejected by example" : "550 5.7.1 <reject@example.com>... rejected by example"
+                #expect(rejected.replies["mail"]?.lines == [refusal])
+                if let sendmail = rig as? SendmailRig {
+                    // Sendmail filters SMTP input only: command-line mail goes through the MSP.
+                    let submitted = marker("submitted")
+                    #expect(try await sendmail.submit(Array("Subject: \(submitted)\n\nfrom the command line\n".utf8), from: "a@example.com", to: ["b@example.org"]) == 0)
+                    let viaSubmission = try #require(await sendmail.deliveredMessage(containing: submitted))
+                    #expect(viaSubmission.contains("\nX-Sekisho-Example: yes\n"))
+                }
             } catch {
                 await rig.stop()
                 throw error

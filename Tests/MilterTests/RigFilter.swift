@@ -1,7 +1,7 @@
 import Milter
 import NIOCore
 
-/// The filter the Postfix end-to-end tests run: decisions at every stage, chosen by the client
+/// The filter the end-to-end tests run through Postfix and Sendmail: decisions at every stage, chosen by the client
 /// address, HELO name, sender, recipient, a header or the body, and end-of-message actions chosen
 /// by an `X-Test-Action` header.
 struct RigFilter: MilterHandler {
@@ -11,9 +11,10 @@ struct RigFilter: MilterHandler {
     static let multiLine = try! SMTPReply(code: 550, enhancedCode: "5.7.1", lines: ["first line of three", "100% sure, second", "third and last"])
 
     func connect(_ client: ConnectInfo, macros: MilterMacros) async throws -> MilterVerdict {
+        // 192.0.2.x through Postfix's XCLIENT; 127.0.0.10/11 a client bound to that address.
         switch client.address.ipAddress {
-        case "192.0.2.10": .reject
-        case "192.0.2.11": .tempfail
+        case "192.0.2.10", "127.0.0.10": .reject
+        case "192.0.2.11", "127.0.0.11": .tempfail
         default: .continue
         }
     }

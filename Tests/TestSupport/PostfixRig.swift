@@ -271,20 +271,6 @@ public final class PostfixRig: @unchecked Sendable {
         return nil
     }
 
-    /// The sink's raw file (with smtp-sink's X-Rcpt-Args etc.) containing `marker`.
-    public func sinkFile(containing marker: String) -> String? {
-        for file in sinkFiles() {
-            if let text = try? String(contentsOfFile: file, encoding: .utf8), text.contains(marker) { return text }
-        }
-        return nil
-    }
-
-    /// Every file smtp-sink wrote.
-    public func sinkFiles() -> [String] {
-        let path = "\(directory)/sink"
-        return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted().map { "\(path)/\($0)" }
-    }
-
     /// The Postfix log.
     public var log: String {
         (try? String(contentsOfFile: "\(directory)/log/maillog", encoding: .utf8)) ?? ""

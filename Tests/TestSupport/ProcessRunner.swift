@@ -49,6 +49,41 @@ public enum ProcessRunner {
         )
     }
 
+    /// Runs a program that leaves daemons behind (a rig script's `start`), with `posix_spawn` and
+    /// `waitpid`: Foundation's `Process` learns of an exit when a socket it hands the child is
+    /// closed by every holder, and a daemon started by the child inherits that socket, so
+    /// `isRunning` would stay true as long as the daemon lives.
+    public static func runLeavingDaemons(_ path: String, _ arguments: [String], input: Data? = nil, timeout: TimeInterval = 120) async throws -> Result {
+        let scratch = NSTemporaryDirectory() + "sekisho-spawn-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let files = [scratch + ".in", scratch + ".out", scratch + ".err"]
+        defer { for file in files { try? FileManager.default.removeItem(atPath: file) } }
+        _ = FileManager.default.createFile(atPath: files[0], contents: input ?? Data())
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, files[0], O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, files[1], O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, files[2], O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw SMTPTestError("posix_spawn \(path): \(String(cString: strerror(spawned)))") }
+        let deadline = Date().addingTimeInterval(timeout)
+        var status: Int32 = 0
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline { kill(pid, SIGKILL) }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // WIFEXITED: the low 7 bits are zero, the code in bits 8–15; else 128 + the signal.
+        let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Result(
+            status: code,
+            output: (try? String(contentsOfFile: files[1], encoding: .utf8)) ?? "",
+            error: (try? String(contentsOfFile: files[2], encoding: .utf8)) ?? ""
+        )
+    }
+
     /// Starts a long-running program with output sent to a log file; stop it with ``Background/stop()``.
     public static func start(_ path: String, _ arguments: [String], log: String) throws -> Background {
         let process = Process()

@@ -24,14 +24,18 @@ public final class SMTPTestClient {
         self.outbound = outbound
     }
 
-    /// Connects, reads the greeting, runs `body`, and closes.
+    /// Connects, reads the greeting, runs `body`, and closes. `from` binds the client's end to a
+    /// loopback address of the test's choosing (all of 127/8 is local on Linux): the MTA, and
+    /// the milter behind it, see that client address (Sendmail has no XCLIENT).
     public static func withConnection<Result>(
         host: String = "127.0.0.1",
         port: Int,
+        from localAddress: String? = nil,
         _ body: (SMTPTestClient) async throws -> Result
     ) async throws -> Result {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.seconds(10))
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connectTimeout(.seconds(10))
+        if let localAddress { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: localAddress, port: 0)) }
+        let channel = try await bootstrap
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)

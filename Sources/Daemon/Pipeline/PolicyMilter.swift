@@ -64,10 +64,8 @@ struct PolicyMilter: MilterHandler {
     mutating func connect(_ client: ConnectInfo, macros: MilterMacros) async throws -> MilterVerdict {
         context.metrics?.session(opened: true)
         sessionCounted = true
-        switch client.address {
-        case .inet(let address, _), .inet6(let address, _): clientAddress = address
-        default: clientAddress = nil
-        }
+        // Without Sendmail's `IPv6:` prefix (it sends `IPv6:0:0:0:0:0:0:0:1`).
+        clientAddress = client.address.ipAddress
         return .continue
     }
 

@@ -17,7 +17,8 @@ import Darwin
 /// It is a swift-service-lifecycle `Service`: run it in a `ServiceGroup`. On graceful shutdown it
 /// stops accepting, lets each open connection finish its current message, and closes connections
 /// that sit between messages. Each accepted TCP socket has `TCP_NODELAY` set and `TCP_QUICKACK`
-/// re-armed after every read; replies to one read are written at once.
+/// re-armed after every read that produced no reply (a reply carries the ACK itself); replies to
+/// one read are written at once.
 ///
 /// ```swift
 /// let server = MilterServer(

@@ -5,15 +5,16 @@ import Milter
 import ServiceLifecycle
 import TestSupport
 
-/// A private Postfix whose smtpd calls an in-process gateway running `policy` (given the
-/// milter-free reinjection port), for the end-to-end suites.
-enum GatewayOnPostfix {
+/// A private MTA (Postfix by default, or Sendmail) whose SMTP server calls an in-process
+/// gateway running `policy` (given the MTA's milter-free reinjection port), for the end-to-end
+/// suites.
+enum GatewayOnMTA {
     static func run(
-        policy: (_ reinjectionPort: Int) -> String, logs: LogCapture = LogCapture(), _ body: (PostfixRig) async throws -> Void
+        on kind: MailRigKind = .postfix, policy: (_ reinjectionPort: Int) -> String, logs: LogCapture = LogCapture(), _ body: (any MailRig) async throws -> Void
     ) async throws {
-        guard TestEnvironment.canRunPostfix else { throw MissingComponent("root and the postfix package") }
+        guard kind.canRun else { throw MissingComponent(kind.requirement) }
         let milterPort = FreePort.next()
-        let rig = try await PostfixRig.start(milter: "inet:127.0.0.1:\(milterPort)")
+        let rig = try await kind.start(milter: "inet:127.0.0.1:\(milterPort)")
         defer { Task { await rig.stop() } }
         let state = "/tmp/sekisho-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -48,7 +49,7 @@ enum GatewayOnPostfix {
         var bytes: [UInt8]
     }
 
-    static func sinkMessages(_ rig: PostfixRig) -> [SinkMessage] {
+    static func sinkMessages(_ rig: any MailRig) -> [SinkMessage] {
         rig.sinkFiles().compactMap { path in
             guard let data = FileManager.default.contents(atPath: path) else { return nil }
             let text = String(decoding: data, as: UTF8.self)
@@ -61,14 +62,16 @@ enum GatewayOnPostfix {
         }
     }
 
-    /// Waits until `done` holds for the sink's messages (or 90 s), then returns them.
-    static func waitForSink(_ rig: PostfixRig, until done: ([SinkMessage]) -> Bool) async throws -> [SinkMessage] {
+    /// Waits until `done` holds for the sink's messages (or 90 s), then until the MTA has
+    /// finished its deliveries (a sink file may still be being written), and returns them.
+    static func waitForSink(_ rig: any MailRig, until done: ([SinkMessage]) -> Bool) async throws -> [SinkMessage] {
         let deadline = ContinuousClock.now + .seconds(90)
         var messages = sinkMessages(rig)
         while !done(messages) && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(300))
             messages = sinkMessages(rig)
         }
-        return messages
+        _ = await rig.waitForQueue(timeout: 30)
+        return sinkMessages(rig)
     }
 }
