@@ -15,10 +15,21 @@ enum GatewayOnMTA {
         guard kind.canRun else { throw MissingComponent(kind.requirement) }
         let milterPort = FreePort.next()
         let rig = try await kind.start(milter: "inet:127.0.0.1:\(milterPort)")
-        defer { Task { await rig.stop() } }
         let state = "/tmp/sekisho-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: state) }
-        var configuration = try ConfigurationLoader.parse(policy(rig.plainPort))
+        do {
+            try await runGateway(policy: policy(rig.plainPort), milterPort: milterPort, state: state, logs: logs) { try await body(rig) }
+        } catch {
+            await rig.stop()
+            throw error
+        }
+        await rig.stop()
+    }
+
+    private static func runGateway(
+        policy: String, milterPort: Int, state: String, logs: LogCapture, _ body: () async throws -> Void
+    ) async throws {
+        var configuration = try ConfigurationLoader.parse(policy)
         configuration.milterListeners = [.inet(host: "127.0.0.1", port: milterPort)]
         configuration.stateDirectory = state
         configuration.webListen = nil
@@ -30,7 +41,7 @@ enum GatewayOnMTA {
             var iterator = ready.makeAsyncIterator()
             _ = await iterator.next()
             do {
-                try await body(rig)
+                try await body()
             } catch {
                 await group.triggerGracefulShutdown()
                 throw error
@@ -38,7 +49,6 @@ enum GatewayOnMTA {
             await group.triggerGracefulShutdown()
             try await tasks.next()
         }
-        await rig.stop()
     }
 
     /// What smtp-sink received: the recipients (X-Rcpt-Args) and the file's text.

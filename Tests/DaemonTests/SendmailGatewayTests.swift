@@ -54,6 +54,43 @@ struct SendmailGatewayTests {
         }
     }
 
+    @Test("etc/examples/attachment-protection.yaml through Sendmail: a partner gets the AES-256 ZIP, the sender the bilingual notice whose password opens it in 7z")
+    func exampleConfiguration() async throws {
+        let sevenZip = try Tool.require("/usr/bin/7z")
+        let item = try #require(try EncryptEndToEndTests.cases().first)
+        let state = "/tmp/sekisho-sendmail-example-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let example = try String(contentsOfFile: TestEnvironment.packageRoot.appendingPathComponent("etc/examples/attachment-protection.yaml").path, encoding: .utf8)
+        let linksPort = FreePort.next()
+        // The example's rig ports and relative storage, pointed at this test's rig and folder.
+        func policy(_ reinjectionPort: Int) -> String {
+            example.replacingOccurrences(of: "127.0.0.1:10027", with: "127.0.0.1:\(reinjectionPort)")
+                .replacingOccurrences(of: "127.0.0.1:8900", with: "127.0.0.1:\(linksPort)")
+                .replacingOccurrences(of: "sqlite:./var/sekisho.sqlite", with: "sqlite:\(state)/sekisho.sqlite")
+        }
+        #expect(policy(1).contains("relay: 127.0.0.1:1"), "the example still names the reinjection port the test replaces")
+        try await GatewayOnMTA.run(on: .sendmail, policy: policy) { rig in
+            let reply = try await SMTPTestClient.send(port: rig.smtpPort, from: "taro@example.co.jp", to: ["hanako@partner.example"], message: item.bytes)
+            #expect(reply == 250)
+            let messages = try await GatewayOnMTA.waitForSink(rig) { $0.count >= 2 }
+            let delivered = try #require(messages.first { $0.recipients == ["hanako@partner.example"] })
+            let notice = try #require(messages.first { $0.recipients == ["taro@example.co.jp"] })
+            let password = try EncryptEndToEndTests.password(in: notice.bytes)
+            let archive = try #require(try EncryptEndToEndTests.zipParts(of: delivered.bytes).first)
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("sekisho-sendmail-example-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: work) }
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            let zipPath = work.appendingPathComponent("archive.zip").path
+            try Data(archive.content).write(to: URL(fileURLWithPath: zipPath))
+            let listing = try await Tool.run(sevenZip, ["l", "-slt", "-p\(password)", zipPath])
+            #expect(listing.output.contains("AES-256"), "\(listing.output)")
+            let out = work.appendingPathComponent("out").path
+            let result = try await Tool.run(sevenZip, ["x", "-y", "-p\(password)", "-o\(out)", zipPath])
+            #expect(result.status == 0, "\(result.output) \(result.error)")
+            #expect(try EncryptEndToEndTests.extracted(out) == EncryptEndToEndTests.sorted(item.expected))
+        }
+    }
+
     @Test("archive: every message found by its sender, stored as the client sent it, with Sendmail's queue id and the client address")
     func archive() async throws {
         let root = "/tmp/sekisho-sendmail-archive-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

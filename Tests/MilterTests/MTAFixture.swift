@@ -45,14 +45,18 @@ struct MTARigsTrait: SuiteTrait, TestScoping {
     var isRecursive: Bool { false }
 
     func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        for kind in MailRigKind.allCases where !kind.canRun { throw MissingComponent(kind.requirement) }
+        for kind in MailRigKind.testable where !kind.canRun { throw MissingComponent(kind.requirement) }
         let logs = LogCapture()
         try await withMilterServer(logs: logs, configure: { $0.progressInterval = .seconds(2) }, makeHandler: { _ in RigFilter() }) { address in
             var fixtures = [MailRigKind: MTAFixture]()
             do {
-                fixtures[.postfix] = MTAFixture(rig: try await PostfixRig.start(milter: address.postfixSpelling), mta: .postfix, milter: address, logs: logs)
-                let sendmail = try await SendmailRig.start(milter: address.postfixSpelling, plainListener: false)
-                fixtures[.sendmail] = MTAFixture(rig: sendmail, mta: .sendmail, milter: address, logs: logs)
+                for kind in MailRigKind.testable {
+                    let rig: any MailRig = switch kind {
+                    case .postfix: try await PostfixRig.start(milter: address.postfixSpelling)
+                    case .sendmail: try await SendmailRig.start(milter: address.postfixSpelling, plainListener: false)
+                    }
+                    fixtures[kind] = MTAFixture(rig: rig, mta: kind, milter: address, logs: logs)
+                }
                 try await MTAFixture.$current.withValue(fixtures) {
                     try await function()
                 }

@@ -199,11 +199,12 @@ enum MilterEndToEnd {
     }
 
     /// The recipients smtp-sink was given for messages containing `marker`, sorted, once at
-    /// least `count` arrived (or after 30 s).
+    /// least `count` arrived (or after 60 s).
     private static func sinkRecipients(_ fixture: MTAFixture, containing marker: String, expecting count: Int) async -> [String] {
         var found: [String] = []
-        for _ in 0..<300 {
-            _ = await fixture.rig.waitForQueue(timeout: 30)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            _ = await fixture.rig.waitForQueue(timeout: max(1, deadline.timeIntervalSinceNow))
             found = fixture.rig.sinkFiles().compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.filter { $0.contains(marker) }.flatMap { text in
                 text.split(separator: "\n").filter { $0.hasPrefix("X-Rcpt-Args: <") }.map { line in
                     String(line.dropFirst("X-Rcpt-Args: <".count).prefix { $0 != ">" })
@@ -240,40 +241,40 @@ enum MilterEndToEnd {
 /// Every case through a real Postfix 3.7 and a real Sendmail 8.17 (``SendmailRig``), each MTA
 /// held to its own rules: Sendmail puts the address before a 5xx text at MAIL/RCPT, says 554 for
 /// a reject after DATA, and keeps a quarantined message as an `hf` file.
-@Suite("Postfix and Sendmail end to end", .serialized, .mtaRigs, .enabled(if: (TestEnvironment.canRunPostfix && SendmailRig.canRun) || TestEnvironment.isCI))
+@Suite("Postfix and Sendmail end to end", .serialized, .mtaRigs, .enabled(if: !MailRigKind.testable.isEmpty))
 struct MilterEndToEndTests {
-    @Test("accept: the message is delivered with the milter's header, body intact, the queue id seen", arguments: MailRigKind.allCases)
+    @Test("accept: the message is delivered with the milter's header, body intact, the queue id seen", arguments: MailRigKind.testable)
     func accept(_ kind: MailRigKind) async throws { try await MilterEndToEnd.accept(try MTAFixture.require(kind)) }
 
-    @Test("reject and tempfail at every stage reach the SMTP client", arguments: MailRigKind.allCases, MilterEndToEnd.stageRejections)
+    @Test("reject and tempfail at every stage reach the SMTP client", arguments: MailRigKind.testable, MilterEndToEnd.stageRejections)
     func stageRejection(_ kind: MailRigKind, _ row: (String, String, [String], [String], String?, String, Int)) async throws {
         try await MilterEndToEnd.stageRejection(try MTAFixture.require(kind), row)
     }
 
-    @Test("a custom multi-line reply with % reaches the client line by line", arguments: MailRigKind.allCases)
+    @Test("a custom multi-line reply with % reaches the client line by line", arguments: MailRigKind.testable)
     func multiLineReply(_ kind: MailRigKind) async throws { try await MilterEndToEnd.multiLineReply(try MTAFixture.require(kind)) }
 
-    @Test("a custom reply at end of message", arguments: MailRigKind.allCases)
+    @Test("a custom reply at end of message", arguments: MailRigKind.testable)
     func endOfMessageReply(_ kind: MailRigKind) async throws { try await MilterEndToEnd.endOfMessageReply(try MTAFixture.require(kind)) }
 
-    @Test("discard: the client sees 250, nothing is delivered", arguments: MailRigKind.allCases)
+    @Test("discard: the client sees 250, nothing is delivered", arguments: MailRigKind.testable)
     func discard(_ kind: MailRigKind) async throws { try await MilterEndToEnd.discard(try MTAFixture.require(kind)) }
 
-    @Test("every header modification: add, insert at 0, change, delete, change the 2nd of a name, folded", arguments: MailRigKind.allCases)
+    @Test("every header modification: add, insert at 0, change, delete, change the 2nd of a name, folded", arguments: MailRigKind.testable)
     func headerModifications(_ kind: MailRigKind) async throws { try await MilterEndToEnd.headerModifications(try MTAFixture.require(kind)) }
 
-    @Test("body replacement larger than 64 KiB is delivered whole", arguments: MailRigKind.allCases)
+    @Test("body replacement larger than 64 KiB is delivered whole", arguments: MailRigKind.testable)
     func bigBodyReplacement(_ kind: MailRigKind) async throws { try await MilterEndToEnd.bigBodyReplacement(try MTAFixture.require(kind)) }
 
-    @Test("added recipients get the message; a deleted recipient does not", arguments: MailRigKind.allCases)
+    @Test("added recipients get the message; a deleted recipient does not", arguments: MailRigKind.testable)
     func recipients(_ kind: MailRigKind) async throws { try await MilterEndToEnd.recipients(try MTAFixture.require(kind)) }
 
-    @Test("change from: the envelope sender is replaced", arguments: MailRigKind.allCases)
+    @Test("change from: the envelope sender is replaced", arguments: MailRigKind.testable)
     func changeSender(_ kind: MailRigKind) async throws { try await MilterEndToEnd.changeSender(try MTAFixture.require(kind)) }
 
-    @Test("quarantine: Postfix's hold queue, Sendmail's hf file; never delivered", arguments: MailRigKind.allCases)
+    @Test("quarantine: Postfix's hold queue, Sendmail's hf file; never delivered", arguments: MailRigKind.testable)
     func quarantine(_ kind: MailRigKind) async throws { try await MilterEndToEnd.quarantine(try MTAFixture.require(kind)) }
 
-    @Test("20 messages on one SMTP connection with RSET between them", arguments: MailRigKind.allCases)
+    @Test("20 messages on one SMTP connection with RSET between them", arguments: MailRigKind.testable)
     func twentyMessages(_ kind: MailRigKind) async throws { try await MilterEndToEnd.twentyMessages(try MTAFixture.require(kind)) }
 }

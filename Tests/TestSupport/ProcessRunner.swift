@@ -64,17 +64,48 @@ public enum ProcessRunner {
         posix_spawn_file_actions_addopen(&actions, 0, files[0], O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, files[1], O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, files[2], O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // Nothing else of this process: NIO's sockets and Foundation's are not close-on-exec,
+        // and a daemon holding a test's listener or connection would keep it open.
+        // (glibc ≥ 2.34; not in Swift's Glibc module without _GNU_SOURCE, hence looked up.)
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            throw SMTPTestError("posix_spawn_file_actions_addclosefrom_np is missing (glibc < 2.34)")
+        }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        // A Dispatch worker thread blocks most signals: the child (and the daemons it starts)
+        // would never see the SIGTERM that stops them. Empty mask, default dispositions, and a
+        // process group of its own (killed whole on timeout or cancellation).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         guard spawned == 0 else { throw SMTPTestError("posix_spawn \(path): \(String(cString: strerror(spawned)))") }
         let deadline = Date().addingTimeInterval(timeout)
         var status: Int32 = 0
-        while waitpid(pid, &status, WNOHANG) == 0 {
-            if Date() > deadline { kill(pid, SIGKILL) }
-            try await Task.sleep(for: .milliseconds(10))
+        var killed = false
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { break }
+            if reaped == -1, errno != EINTR { throw SMTPTestError("waitpid \(path): \(String(cString: strerror(errno)))") }
+            if !killed, Task.isCancelled || Date() > deadline {
+                kill(-pid, SIGKILL)
+                killed = true
+            }
+            // Not cancellable: the child is reaped whatever happens.
+            try? await Task.sleep(for: .milliseconds(10))
         }
+        if killed { throw SMTPTestError("\(path) \(arguments.first ?? "") was killed after \(Int(timeout)) s or on cancellation") }
         // WIFEXITED: the low 7 bits are zero, the code in bits 8–15; else 128 + the signal.
         let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return Result(

@@ -49,6 +49,12 @@ public enum MailRigKind: String, Sendable, CaseIterable {
         }
     }
 
+    /// The kinds a test parameterized by MTA runs with: every kind under CI (a missing one
+    /// fails), else those that can run here.
+    public static var testable: [MailRigKind] {
+        TestEnvironment.isCI ? allCases : allCases.filter(\.canRun)
+    }
+
     /// What it needs, for ``MissingComponent``.
     public var requirement: String {
         switch self {
@@ -91,7 +97,9 @@ public final class SendmailRig: MailRig, @unchecked Sendable {
     /// The rig script: `SEKISHO_SENDMAIL_RIG`, else `shared/rig/sendmail-rig.sh` beside the
     /// checkout or beside a folder above it, else the workspace's `/work/shared/rig`.
     public static var script: String? {
-        if let path = ProcessInfo.processInfo.environment["SEKISHO_SENDMAIL_RIG"], !path.isEmpty { return path }
+        if let path = ProcessInfo.processInfo.environment["SEKISHO_SENDMAIL_RIG"], !path.isEmpty {
+            return TestEnvironment.hasExecutable(path) ? path : nil
+        }
         var folder = TestEnvironment.packageRoot
         while folder.path != "/" {
             folder.deleteLastPathComponent()
@@ -121,20 +129,29 @@ public final class SendmailRig: MailRig, @unchecked Sendable {
             "--milter-flags", flags, "--milter-timeouts", timeouts, "--queue-interval", "5s",
         ]
         if ipv6 { arguments.append("--ipv6") }
-        let started = try await ProcessRunner.runLeavingDaemons(script, arguments, timeout: 180)
-        guard started.status == 0 else { throw SMTPTestError("sendmail-rig start failed (\(started.status)): \(started.error.suffix(2000))") }
+        let started: ProcessRunner.Result
+        do {
+            started = try await ProcessRunner.runLeavingDaemons(script, arguments, timeout: 180)
+        } catch {
+            _ = try? await ProcessRunner.runLeavingDaemons(script, ["stop", directory], timeout: 60)
+            throw error
+        }
+        guard started.status == 0 else {
+            _ = try? await ProcessRunner.runLeavingDaemons(script, ["stop", directory], timeout: 60)
+            throw SMTPTestError("sendmail-rig start failed (\(started.status)): \(started.error.suffix(2000))")
+        }
         var plainPort = 0
         var plainDirectory: String?
         if plainListener {
             let second = try makeDirectory("sendmail-rig-plain")
             plainPort = FreePort.next()
-            let plain = try await ProcessRunner.runLeavingDaemons(
+            let plain = try? await ProcessRunner.runLeavingDaemons(
                 script, ["start", second, "--smtp-port", "\(plainPort)", "--sink-port", "\(sinkPort)", "--milter", "none", "--no-sink", "--queue-interval", "5s"],
                 timeout: 180
             )
-            guard plain.status == 0 else {
-                _ = try? await ProcessRunner.runLeavingDaemons(script, ["stop", directory], timeout: 60)
-                throw SMTPTestError("sendmail-rig start (plain) failed (\(plain.status)): \(plain.error.suffix(2000))")
+            guard let plain, plain.status == 0 else {
+                for rig in [directory, second] { _ = try? await ProcessRunner.runLeavingDaemons(script, ["stop", rig], timeout: 60) }
+                throw SMTPTestError("sendmail-rig start (plain) failed (\(plain?.status ?? -1)): \(plain?.error.suffix(2000) ?? "killed")")
             }
             plainDirectory = second
         }
@@ -149,10 +166,13 @@ public final class SendmailRig: MailRig, @unchecked Sendable {
         return path
     }
 
+    /// Stops both instances and the sink, and removes their directories.
     public func stop() async {
         guard let script = Self.script else { return }
-        _ = try? await ProcessRunner.runLeavingDaemons(script, ["stop", directory], timeout: 60)
-        if let plainDirectory { _ = try? await ProcessRunner.runLeavingDaemons(script, ["stop", plainDirectory], timeout: 60) }
+        for rig in [directory] + (plainDirectory.map { [$0] } ?? []) {
+            let stopped = try? await ProcessRunner.runLeavingDaemons(script, ["stop", rig], timeout: 60)
+            if stopped?.status == 0 { try? FileManager.default.removeItem(atPath: rig) }
+        }
     }
 
     /// `sendmail-rig.sh wait`: no accepted message still untried (quarantined ones do not count).
