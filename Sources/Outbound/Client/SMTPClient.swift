@@ -78,18 +78,18 @@ public struct SMTPClient: Sendable {
     ) async throws -> Result {
         var logger = self.logger
         logger[metadataKey: "smtp.relay"] = "\(relay.address)"
-        // The session's task runs on its channel's event loop: a reply resumes it without
-        // crossing threads (the delivery of a copy is several round trips).
+        // The handshake and each message run on the channel's event loop (a reply resumes them
+        // without crossing threads: a delivery is several round trips); the caller's body does
+        // not — whatever it does between messages must not hold up the loop's other channels.
         let loop = eventLoopGroup.next()
-        return try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop: loop)) {
-            try await session(relay, tlsContext: tlsContext, loop: loop, logger: logger, body)
-        }
+        return try await session(relay, tlsContext: tlsContext, loop: loop, executor: EventLoopTaskExecutor(eventLoop: loop), logger: logger, body)
     }
 
     private func session<Result>(
         _ relay: SMTPRelay,
         tlsContext: NIOSSLContext?,
         loop: any EventLoop,
+        executor: EventLoopTaskExecutor,
         logger: Logger,
         _ body: (SMTPSession) async throws -> Result
     ) async throws -> Result {
@@ -98,12 +98,14 @@ public struct SMTPClient: Sendable {
             let capabilities: SMTPCapabilities
             let encrypted: Bool
             do throws(SMTPClientError) {
-                (capabilities, encrypted) = try await handshake(connection, relay: relay, tlsContext: tlsContext)
+                (capabilities, encrypted) = try await withTaskExecutorPreference(executor) { () async throws(SMTPClientError) in
+                    try await handshake(connection, relay: relay, tlsContext: tlsContext)
+                }
             } catch {
                 throw HandshakeFailure(error: error)
             }
             let session = SMTPSession(connection: connection, relay: relay, capabilities: capabilities, isEncrypted: encrypted,
-                                      chunkSize: configuration.chunkSize)
+                                      chunkSize: configuration.chunkSize, executor: executor)
             let result = try await body(session)
             await session.quit()
             return result

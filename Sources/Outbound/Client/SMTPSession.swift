@@ -20,13 +20,16 @@ public final class SMTPSession {
     private let connection: SMTPConnection
     private let chunkSize: Int
     private var brokenBy: SMTPClientError?
+    /// Runs each message on the channel's event loop (replies resume it there).
+    private let executor: (any TaskExecutor)?
 
-    init(connection: SMTPConnection, relay: SMTPRelay, capabilities: SMTPCapabilities, isEncrypted: Bool, chunkSize: Int) {
+    init(connection: SMTPConnection, relay: SMTPRelay, capabilities: SMTPCapabilities, isEncrypted: Bool, chunkSize: Int, executor: (any TaskExecutor)? = nil) {
         self.connection = connection
         self.relay = relay
         self.capabilities = capabilities
         self.isEncrypted = isEncrypted
         self.chunkSize = chunkSize
+        self.executor = executor
     }
 
     /// Sends one message and returns what happened to each recipient.
@@ -41,6 +44,12 @@ public final class SMTPSession {
     ///   A failed RSET (phase ``SMTPPhase/reset``) breaks the session before anything of this
     ///   message was sent.
     public func send(_ message: OutboundMessage) async throws(SMTPClientError) -> TransactionResult {
+        try await withTaskExecutorPreference(executor) { () async throws(SMTPClientError) -> TransactionResult in
+            try await self.sendHere(message)
+        }
+    }
+
+    private func sendHere(_ message: OutboundMessage) async throws(SMTPClientError) -> TransactionResult {
         if let brokenBy { throw brokenBy }
         let body = try await MessageBody.open(message.body)
         do {
